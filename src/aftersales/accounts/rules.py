@@ -1,0 +1,51 @@
+"""Who may do what. Roles are fixed words; permissions map an action to the roles allowed."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SUPERVISOR = "supervisor"
+    AGENT = "agent"
+    TECHNICIAN = "technician"
+    WAREHOUSE = "warehouse"
+    PARTNER = "partner"
+
+
+ALL = frozenset(Role)
+BRAND_STAFF = ALL - {Role.PARTNER}
+OFFICE = frozenset({Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT})
+CONFIGURERS = frozenset({Role.ADMIN, Role.MANAGER})
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "catalog.read": ALL,
+    "catalog.write": CONFIGURERS,
+    "customers.read": BRAND_STAFF,
+    "customers.write": OFFICE,
+    "units.read": ALL,
+    "units.write": OFFICE,
+    "contracts.read": BRAND_STAFF,
+    "contracts.write": OFFICE,
+    "cases.read": ALL,
+    "cases.create": ALL - {Role.WAREHOUSE},
+    "cases.write": ALL - {Role.WAREHOUSE},
+    "cases.handoff": OFFICE,
+    "cases.status": ALL - {Role.WAREHOUSE},
+}
+
+
+def allowed(role: str, action: str) -> bool:
+    return role in PERMISSIONS[action]
+
+
+def becomes_owner(role: str) -> bool:
+    """A case opened by brand staff is owned by its opener; one opened by a partner or the
+    public waits in `new` for the brand to take it: the brand stays answerable."""
+    return role in OFFICE or role == Role.TECHNICIAN
+
+
+def requires_partner(role: str) -> bool:
+    return role == Role.PARTNER

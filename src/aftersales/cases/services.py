@@ -1,0 +1,259 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from aftersales.accounts import rules as access
+from aftersales.accounts.models import User
+from aftersales.accounts.selectors import user_by_username
+from aftersales.cases import rules
+from aftersales.cases.models import Case, TimelineEntry
+from aftersales.cases.rules import EntryKind, Status
+from aftersales.core import clock
+from aftersales.core.errors import Conflict, Invalid, NotFound
+from aftersales.customers.models import Customer, Unit
+from aftersales.warranty.rules import Category
+from aftersales.warranty.selectors import unit_entitlement
+
+
+def _entry(
+    case: Case,
+    *,
+    kind: str,
+    body: str = "",
+    actor: User | None = None,
+    actor_label: str = "",
+    visible_to_customer: bool = False,
+    data: dict | None = None,
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        case=case,
+        kind=kind,
+        body=body,
+        actor=actor,
+        actor_label=actor_label or (actor.username if actor else "system"),
+        at=clock.now(),
+        visible_to_customer=visible_to_customer,
+        data=data or {},
+    )
+
+
+def _locked_case(number: str) -> Case:
+    case_id = rules.parse_case_number(number)
+    case = (
+        Case.objects.select_for_update().filter(pk=case_id).first() if case_id is not None else None
+    )
+    if case is None:
+        raise NotFound(_("Case %(number)s") % {"number": number})
+    return case
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: User | None,
+    type: str,
+    channel: str,
+    summary: str,
+    description: str = "",
+    priority: str = rules.Priority.NORMAL,
+    customer_id: int | None = None,
+    serial_number: str | None = None,
+    actor_label: str = "",
+) -> tuple[Case, bool]:
+    """Opens a case, or adds the contact to the active case of the same type for the same unit.
+    Returns the case and whether it was reused."""
+    if not summary.strip():
+        raise Invalid("summary", _("A case needs a summary."))
+    unit = None
+    if serial_number:
+        # Locking the unit makes two simultaneous contacts about it agree on one case.
+        unit = (
+            Unit.objects.select_for_update()
+            .select_related("product", "product__warranty_policy", "customer")
+            .filter(serial_number=serial_number.strip())
+            .first()
+        )
+        if unit is None:
+            raise Invalid(
+                "serial_number", _("No unit has serial number %(serial)s.") % {"serial": serial_number}
+            )
+        if customer_id is not None and customer_id != unit.customer_id:
+            raise Invalid(
+                "customer_id", _("Unit %(serial)s belongs to another customer.") % {"serial": unit.serial_number}
+            )
+        customer = unit.customer
+    elif customer_id is not None:
+        customer = Customer.objects.filter(pk=customer_id).first()
+        if customer is None:
+            raise Invalid("customer_id", _("No customer has id %(id)s.") % {"id": customer_id})
+    else:
+        raise Invalid("customer_id", _("Name the customer (customer_id) or the unit (serial_number)."))
+
+    now = clock.now()
+    if unit is not None:
+        active = (
+            Case.objects.filter(unit=unit, type=type, status__in=[s.value for s in rules.ACTIVE])
+            .order_by("id")
+            .first()
+        )
+        if active is not None and rules.should_reuse(active.status, active.type, type):
+            _entry(
+                active,
+                kind=EntryKind.CONTACT,
+                body="\n\n".join(p for p in (summary.strip(), description.strip()) if p),
+                actor=actor,
+                actor_label=actor_label,
+                data={"channel": channel, "reused": True},
+            )
+            active.updated_at = now
+            active.save(update_fields=["updated_at"])
+            return active, True
+
+    if unit is not None:
+        verdict = unit_entitlement(unit, clock.today())
+        category, reason = verdict.category.value, verdict.reason
+    else:
+        category = Category.PAID.value
+        reason = _("No unit named on the case: paid service (A) unless a covered unit is added.")
+
+    takes_ownership = actor is not None and access.becomes_owner(actor.role)
+    case = Case.objects.create(
+        type=type,
+        channel=channel,
+        customer=customer,
+        unit=unit,
+        summary=summary.strip(),
+        description=description.strip(),
+        priority=priority,
+        category=category,
+        category_reason=reason,
+        status=Status.OPEN if takes_ownership else Status.NEW,
+        owner=actor if takes_ownership else None,
+        opened_by=actor,
+        partner=actor.partner if actor is not None and actor.is_partner else None,
+        opened_at=now,
+        updated_at=now,
+    )
+    _entry(
+        case,
+        kind=EntryKind.CONTACT,
+        body="\n\n".join(p for p in (case.summary, case.description) if p),
+        actor=actor,
+        actor_label=actor_label,
+        data={"channel": channel},
+    )
+    _entry(
+        case,
+        kind=EntryKind.STATUS_CHANGE,
+        body=_("Case opened"),
+        actor=actor,
+        actor_label=actor_label,
+        visible_to_customer=True,
+        data={"from": None, "to": case.status},
+    )
+    return case, False
+
+
+@transaction.atomic
+def case_add_entry(
+    *, number: str, actor: User, kind: str, body: str, visible_to_customer: bool | None = None
+) -> TimelineEntry:
+    if kind not in rules.MANUAL_KINDS:
+        raise Invalid(
+            "kind",
+            _("kind must be one of: %(kinds)s.") % {"kinds": ", ".join(sorted(rules.MANUAL_KINDS))},
+        )
+    if not body.strip():
+        raise Invalid("body", _("The entry needs some text."))
+    case = _locked_case(number)
+    if visible_to_customer is None:
+        visible_to_customer = kind == EntryKind.MESSAGE
+    entry = _entry(
+        case, kind=kind, body=body.strip(), actor=actor, visible_to_customer=visible_to_customer
+    )
+    case.updated_at = entry.at
+    case.save(update_fields=["updated_at"])
+    return entry
+
+
+def _status_entry(case: Case, *, actor: User | None, old: str, new: str, reason: str) -> None:
+    _entry(
+        case,
+        kind=EntryKind.STATUS_CHANGE,
+        body=reason,
+        actor=actor,
+        visible_to_customer=True,
+        data={"from": old, "to": new},
+    )
+
+
+@transaction.atomic
+def case_handoff(*, number: str, actor: User, to_username: str, reason: str) -> Case:
+    case = _locked_case(number)
+    if case.status in rules.FINAL:
+        raise Conflict(
+            "case_final",
+            _("Case %(number)s is %(status)s and cannot change hands.")
+            % {"number": case.number, "status": case.status},
+        )
+    target = user_by_username(to_username)
+    if target is None or not access.becomes_owner(target.role):
+        raise Invalid("to", _("%(name)s is not a brand user who can own cases.") % {"name": to_username})
+    if not reason.strip():
+        raise Invalid("reason", _("Say why the case changes hands."))
+    if case.owner_id == target.pk:
+        raise Conflict("same_owner", _("%(name)s already owns this case.") % {"name": target.username})
+    previous = case.owner
+    _entry(
+        case,
+        kind=EntryKind.HANDOFF,
+        body=reason.strip(),
+        actor=actor,
+        data={"from": previous.username if previous else None, "to": target.username},
+    )
+    case.owner = target
+    new_status = rules.status_after_taking_owner(case.status)
+    if new_status != case.status:
+        _status_entry(case, actor=actor, old=case.status, new=new_status, reason=_("Owner assigned"))
+        case.status = new_status
+    case.updated_at = clock.now()
+    case.save(update_fields=["owner", "status", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_change_status(*, number: str, actor: User | None, status: str, reason: str = "") -> Case:
+    case = _locked_case(number)
+    try:
+        target = Status(status)
+    except ValueError:
+        raise Invalid(
+            "status", _("status must be one of: %(s)s.") % {"s": ", ".join(s.value for s in Status)}
+        ) from None
+    if not rules.can_transition(case.status, target):
+        raise Conflict(
+            "invalid_transition",
+            _("A %(current)s case cannot become %(target)s.")
+            % {"current": case.status, "target": target.value},
+            {"from": case.status, "to": target.value,
+             "allowed": [s.value for s in rules.allowed_next(case.status)]},
+        )
+    if target == Status.OPEN and case.owner_id is None:
+        if actor is None or not access.becomes_owner(actor.role):
+            raise Conflict("owner_required", _("Hand the case to an owner to open it."))
+        case.owner = actor
+    old = case.status
+    now = clock.now()
+    case.status = target
+    case.updated_at = now
+    if target == Status.RESOLVED:
+        case.resolved_at = now
+    elif target == Status.CLOSED:
+        case.closed_at = now
+    elif old == Status.RESOLVED:
+        case.resolved_at = None
+    _status_entry(case, actor=actor, old=old, new=target, reason=reason.strip())
+    case.save(update_fields=["status", "owner", "updated_at", "resolved_at", "closed_at"])
+    return case
+

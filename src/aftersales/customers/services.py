@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from aftersales.catalog.selectors import product_by_sku
+from aftersales.core.errors import Conflict, Invalid, NotFound
+from aftersales.customers import rules
+from aftersales.customers.models import Customer, CustomerTier, ServiceContract, Unit
+
+LANGUAGES = {"en", "es"}
+
+
+def _country(value: str, field: str = "country") -> str:
+    code = rules.normalise_country(value)
+    if not rules.is_country_code(code):
+        raise Invalid(field, _("%(field)s must be a two-letter ISO country code.") % {"field": field})
+    return code
+
+
+def _customer_fields(
+    *, name: str, email: str, phone: str, country: str, language: str, address: str, tier: str
+) -> dict:
+    if not name.strip():
+        raise Invalid("name", _("A customer needs a name."))
+    country = _country(country)
+    if language not in LANGUAGES:
+        raise Invalid("language", _("language must be one of: en, es."))
+    if tier not in CustomerTier.values:
+        raise Invalid(
+            "tier", _("tier must be one of: %(tiers)s.") % {"tiers": ", ".join(CustomerTier.values)}
+        )
+    email = rules.normalise_email(email)
+    if email and "@" not in email:
+        raise Invalid("email", _("email is not an e-mail address."))
+    return {
+        "name": name.strip(),
+        "email": email,
+        "phone": rules.normalise_phone(phone, country),
+        "country": country,
+        "language": language,
+        "address": address.strip(),
+        "tier": tier,
+    }
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    country: str,
+    language: str = "en",
+    address: str = "",
+    tier: str = CustomerTier.STANDARD,
+) -> Customer:
+    fields = _customer_fields(
+        name=name, email=email, phone=phone, country=country, language=language,
+        address=address, tier=tier,
+    )
+    return Customer.objects.create(**fields)
+
+
+@transaction.atomic
+def customer_update(*, customer_id: int, **changes) -> Customer:
+    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(_("Customer %(id)s") % {"id": customer_id})
+    current = {
+        "name": customer.name, "email": customer.email, "phone": customer.phone,
+        "country": customer.country, "language": customer.language,
+        "address": customer.address, "tier": customer.tier,
+    }
+    current.update({k: v for k, v in changes.items() if v is not None})
+    for field, value in _customer_fields(**current).items():
+        setattr(customer, field, value)
+    customer.save()
+    return customer
+
+
+def _unit_dates(sold_on: date, installed_on: date | None) -> None:
+    if installed_on is not None and installed_on < sold_on:
+        raise Invalid("installed_on", _("installed_on cannot be before sold_on."))
+
+
+@transaction.atomic
+def unit_register(
+    *,
+    serial_number: str,
+    sku: str,
+    customer_id: int,
+    sold_on: date,
+    installed_on: date | None = None,
+    country: str | None = None,
+    dealer: str = "",
+) -> Unit:
+    serial = serial_number.strip()
+    if not serial:
+        raise Invalid("serial_number", _("A unit needs a serial number."))
+    product = product_by_sku(sku)
+    if product is None:
+        raise Invalid("sku", _("No product has SKU %(sku)s.") % {"sku": sku})
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise Invalid("customer_id", _("No customer has id %(id)s.") % {"id": customer_id})
+    _unit_dates(sold_on, installed_on)
+    if Unit.objects.filter(serial_number=serial).exists():
+        raise Conflict(
+            "duplicate_serial",
+            _("Serial number %(serial)s is already registered.") % {"serial": serial},
+            {"field": "serial_number"},
+        )
+    try:
+        with transaction.atomic():
+            return Unit.objects.create(
+                serial_number=serial,
+                product=product,
+                customer=customer,
+                sold_on=sold_on,
+                installed_on=installed_on,
+                country=_country(country) if country else customer.country,
+                dealer=dealer.strip(),
+            )
+    except IntegrityError:
+        raise Conflict(
+            "duplicate_serial",
+            _("Serial number %(serial)s is already registered.") % {"serial": serial},
+            {"field": "serial_number"},
+        ) from None
+
+
+@transaction.atomic
+def unit_update(
+    *,
+    serial_number: str,
+    customer_id: int | None = None,
+    sold_on: date | None = None,
+    installed_on: date | None = None,
+    country: str | None = None,
+    dealer: str | None = None,
+) -> Unit:
+    unit = Unit.objects.select_for_update().filter(serial_number=serial_number).first()
+    if unit is None:
+        raise NotFound(_("Unit %(serial)s") % {"serial": serial_number})
+    if customer_id is not None:
+        customer = Customer.objects.filter(pk=customer_id).first()
+        if customer is None:
+            raise Invalid("customer_id", _("No customer has id %(id)s.") % {"id": customer_id})
+        unit.customer = customer
+    if sold_on is not None:
+        unit.sold_on = sold_on
+    if installed_on is not None:
+        unit.installed_on = installed_on
+    if country is not None:
+        unit.country = _country(country)
+    if dealer is not None:
+        unit.dealer = dealer.strip()
+    _unit_dates(unit.sold_on, unit.installed_on)
+    unit.save()
+    return unit
+
+
+def _contract_units(customer: Customer, serial_numbers: Iterable[str]) -> list[Unit]:
+    serials = sorted({s.strip() for s in serial_numbers if s.strip()})
+    units = list(Unit.objects.filter(serial_number__in=serials))
+    found = {u.serial_number for u in units}
+    missing = [s for s in serials if s not in found]
+    if missing:
+        raise Invalid(
+            "serial_numbers",
+            _("Unknown serial numbers: %(serials)s.") % {"serials": ", ".join(missing)},
+        )
+    foreign = [u.serial_number for u in units if u.customer_id != customer.pk]
+    if foreign:
+        raise Invalid(
+            "serial_numbers",
+            _("These units belong to another customer: %(serials)s.")
+            % {"serials": ", ".join(foreign)},
+        )
+    return units
+
+
+@transaction.atomic
+def contract_create(
+    *,
+    number: str,
+    customer_id: int,
+    serial_numbers: list[str],
+    starts_on: date,
+    ends_on: date,
+    covers_parts: bool = True,
+    covers_labour: bool = True,
+    covers_travel: bool = False,
+    price: Decimal = Decimal("0"),
+    currency: str = "EUR",
+) -> ServiceContract:
+    number = number.strip()
+    if not number:
+        raise Invalid("number", _("A contract needs a number."))
+    if ends_on < starts_on:
+        raise Invalid("ends_on", _("ends_on cannot be before starts_on."))
+    if price < 0:
+        raise Invalid("price", _("price cannot be negative."))
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        raise Invalid("customer_id", _("No customer has id %(id)s.") % {"id": customer_id})
+    if ServiceContract.objects.filter(number=number).exists():
+        raise Conflict(
+            "duplicate_contract",
+            _("Contract %(number)s already exists.") % {"number": number},
+            {"field": "number"},
+        )
+    units = _contract_units(customer, serial_numbers)
+    contract = ServiceContract.objects.create(
+        number=number,
+        customer=customer,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        covers_parts=covers_parts,
+        covers_labour=covers_labour,
+        covers_travel=covers_travel,
+        price=price,
+        currency=currency.upper(),
+    )
+    contract.units.set(units)
+    return contract
+
+
+@transaction.atomic
+def contract_update(
+    *,
+    number: str,
+    serial_numbers: list[str] | None = None,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    covers_parts: bool | None = None,
+    covers_labour: bool | None = None,
+    covers_travel: bool | None = None,
+    price: Decimal | None = None,
+) -> ServiceContract:
+    contract = ServiceContract.objects.select_for_update().filter(number=number).first()
+    if contract is None:
+        raise NotFound(_("Contract %(number)s") % {"number": number})
+    for field, value in {
+        "starts_on": starts_on, "ends_on": ends_on, "covers_parts": covers_parts,
+        "covers_labour": covers_labour, "covers_travel": covers_travel, "price": price,
+    }.items():
+        if value is not None:
+            setattr(contract, field, value)
+    if contract.ends_on < contract.starts_on:
+        raise Invalid("ends_on", _("ends_on cannot be before starts_on."))
+    if contract.price < 0:
+        raise Invalid("price", _("price cannot be negative."))
+    contract.save()
+    if serial_numbers is not None:
+        contract.units.set(_contract_units(contract.customer, serial_numbers))
+    return contract

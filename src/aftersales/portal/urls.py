@@ -1,0 +1,8 @@
+from django.urls import path
+
+from aftersales.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("track/", views.track, name="track"),
+]

@@ -1,0 +1,215 @@
+"""Django settings. Every knob an operator may turn comes from an AFTERSALES_* variable (see config.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from aftersales import config
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ENV = config.load()
+DATA_DIR = ENV.data_dir
+
+SECRET_KEY = config.secret_key(DATA_DIR)
+DEBUG = ENV.debug
+ALLOWED_HOSTS = config.allowed_hosts()
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "csp",
+    "ninja",
+    "huey.contrib.djhuey",
+    "aftersales.core",
+    "aftersales.accounts",
+    "aftersales.network",
+    "aftersales.catalog",
+    "aftersales.customers",
+    "aftersales.warranty",
+    "aftersales.cases",
+    "aftersales.web",
+    "aftersales.portal",
+]
+
+MIDDLEWARE = [
+    "aftersales.core.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "aftersales.urls"
+WSGI_APPLICATION = "aftersales.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "web:login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "aftersales.web.context.navigation",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    if ENV.database_url:
+        db = dj_database_url.parse(ENV.database_url, conn_max_age=60, conn_health_checks=True)
+        if db["ENGINE"] == "django.db.backends.postgresql":
+            db.setdefault("OPTIONS", {})["connect_timeout"] = 5
+        return db
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / "aftersales.sqlite3"),
+        "OPTIONS": {
+            # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock
+            # at BEGIN so two writers queue on the busy timeout instead of failing mid-way.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000;"
+            ),
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if ENV.redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ENV.redis_url,
+            "KEY_PREFIX": "aftersales",
+        }
+    }
+else:
+    # Shared by every process of the installation (a per-process memory cache would let each
+    # web worker keep its own rate-limit counters).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "aftersales_cache",
+        }
+    }
+
+HUEY = {
+    "name": "aftersales",
+    "immediate": False,
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+}
+if ENV.redis_url:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": ENV.redis_url})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")})
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if config.env_bool("AFTERSALES_HTTPS", False):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
+MAX_REQUEST_BODY_BYTES = config.env_int(
+    "AFTERSALES_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = os.environ.get("AFTERSALES_TIME_ZONE", "UTC")
+try:
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"AFTERSALES_TIME_ZONE must be an IANA time zone such as Europe/Madrid; it is {TIME_ZONE!r}."
+    ) from None
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+# Files are served from the installed package by WhiteNoise: no collectstatic step at start-up.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = DATA_DIR / "uploads"
+
+RATELIMIT_VIEW = "aftersales.core.errors.rate_limited_view"
+# Limits, as "count/period" (s, m, h, d).
+TRACK_FAILURE_RATE = os.environ.get("AFTERSALES_TRACK_FAILURE_RATE", "10/m")
+LOGIN_FAILURE_RATE = os.environ.get("AFTERSALES_LOGIN_FAILURE_RATE", "10/m")
+
+EMAIL_BACKEND = os.environ.get(
+    "AFTERSALES_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("AFTERSALES_SMTP_HOST", "localhost")
+EMAIL_PORT = config.env_int("AFTERSALES_SMTP_PORT", 25)
+DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "service@aftersales.invalid")
+
+BRAND_NAME = os.environ.get("AFTERSALES_BRAND_NAME", "Aftersales")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"aftersales": {"level": "INFO"}},
+}

@@ -1,0 +1,29 @@
+"""Settings for the test suite: the production settings, pointed at the test services.
+
+`AFTERSALES_TEST_DATABASE_URL` and `AFTERSALES_TEST_REDIS_URL` (set by .ci/run) move the
+suite onto PostgreSQL and Redis; without them it runs on SQLite with a database cache.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("AFTERSALES_DATA_DIR", tempfile.mkdtemp(prefix="aftersales-test-"))
+if os.environ.get("AFTERSALES_TEST_DATABASE_URL"):
+    os.environ["AFTERSALES_DATABASE_URL"] = os.environ["AFTERSALES_TEST_DATABASE_URL"]
+else:
+    os.environ.pop("AFTERSALES_DATABASE_URL", None)
+if os.environ.get("AFTERSALES_TEST_REDIS_URL"):
+    os.environ["AFTERSALES_REDIS_URL"] = os.environ["AFTERSALES_TEST_REDIS_URL"]
+else:
+    os.environ.pop("AFTERSALES_REDIS_URL", None)
+
+from aftersales.settings import *  # noqa: E402,F403
+from aftersales.settings import HUEY  # noqa: E402
+
+# Tasks run inline in tests unless a test drives a real queue itself.
+HUEY = {**HUEY, "immediate": True}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]

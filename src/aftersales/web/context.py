@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def navigation(request):
+    return {"brand_name": settings.BRAND_NAME}
