@@ -187,6 +187,7 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError):
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Files are served from the installed package by WhiteNoise: no collectstatic step at start-up.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -203,6 +204,15 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("AFTERSALES_SMTP_HOST", "localhost")
 EMAIL_PORT = config.env_int("AFTERSALES_SMTP_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "service@aftersales.invalid")
+
+# Countries whose national phone numbers agents type without a +code, e.g. "ES,PT".
+PHONE_REGIONS = [
+    c.strip().upper() for c in os.environ.get("AFTERSALES_PHONE_REGIONS", "").split(",") if c.strip()
+]
+if any(len(c) != 2 or not c.isalpha() for c in PHONE_REGIONS):
+    raise ImproperlyConfigured(
+        "AFTERSALES_PHONE_REGIONS must be two-letter country codes separated by commas."
+    )
 
 BRAND_NAME = os.environ.get("AFTERSALES_BRAND_NAME", "Aftersales")
 

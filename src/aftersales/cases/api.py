@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja import Query, Router
-from django_ratelimit.core import is_ratelimited
 
 from aftersales.cases import rules, schemas, selectors, services
-from aftersales.core.api import DEFAULT_PAGE_SIZE, idempotent, page_by_id_desc
-from aftersales.core.errors import NotFound, TooManyAttempts
+from aftersales.core.api import DEFAULT_PAGE_SIZE, idempotent, json_response, page_by_id_desc
+from aftersales.core.errors import NotFound
+from aftersales.core.ratelimits import count_failure, refuse_if_exhausted
 from aftersales.core.permissions import require
 
 router = Router(tags=["cases"])
@@ -72,7 +72,7 @@ def case_list(request, query: Query[CaseQuery]):
 @router.get("/cases/{number}", response=schemas.CaseDetailOut)
 def case_get(request, number: str):
     user = require(request, "cases.read")
-    return case_detail(user, number)
+    return json_response(200, case_detail(user, number))
 
 
 @router.post("/cases/{number}/entries", response={201: schemas.EntryOut})
@@ -80,7 +80,7 @@ def case_add_entry(request, number: str, payload: schemas.EntryIn):
     user = require(request, "cases.write")
     _visible_or_404(request, number)
     entry = services.case_add_entry(number=number, actor=user, **payload.model_dump())
-    return 201, entry
+    return json_response(201, schemas.EntryOut.from_orm(entry).model_dump(mode="json"))
 
 
 @router.post("/cases/{number}/handoff", response=schemas.CaseDetailOut)
@@ -88,7 +88,7 @@ def case_handoff(request, number: str, payload: schemas.HandoffIn):
     user = require(request, "cases.handoff")
     _visible_or_404(request, number)
     services.case_handoff(number=number, actor=user, to_username=payload.to, reason=payload.reason)
-    return case_detail(user, number)
+    return json_response(200, case_detail(user, number))
 
 
 @router.post("/cases/{number}/status", response=schemas.CaseDetailOut)
@@ -96,18 +96,17 @@ def case_status(request, number: str, payload: schemas.StatusIn):
     user = require(request, "cases.status")
     _visible_or_404(request, number)
     services.case_change_status(number=number, actor=user, status=payload.status, reason=payload.reason)
-    return case_detail(user, number)
+    return json_response(200, case_detail(user, number))
 
 
 def track_case(request, number: str, contact: str) -> dict:
     """Shared by the public API and the tracking page: failed attempts count against the
     client, so case numbers cannot be walked."""
     limit = settings.TRACK_FAILURE_RATE
-    if is_ratelimited(request, group="track", key="ip", rate=limit, increment=False):
-        raise TooManyAttempts()
+    refuse_if_exhausted(request, group="track", rate=limit)
     tracked = selectors.case_for_tracking(number, contact)
     if tracked is None:
-        is_ratelimited(request, group="track", key="ip", rate=limit, increment=True)
+        count_failure(request, group="track", rate=limit)
         raise NotFound(_("A case with that number and contact"))
     case = tracked.case
     return {

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from aftersales.accounts.models import User
@@ -71,7 +72,7 @@ def case_search_condition(q: str) -> Q:
     if "@" in text:
         condition |= Q(customer__email=normalise_email(text))
     if any(ch.isdigit() for ch in text):
-        condition |= Q(customer__phone__in=phone_search_variants(text))
+        condition |= Q(customer__phone__in=phone_search_variants(text, settings.PHONE_REGIONS))
     return condition
 
 
@@ -117,7 +118,7 @@ def case_for_tracking(number: str, contact: str) -> TrackedCase | None:
         return None
     customer = case.customer
     matches = (customer.email and normalise_email(contact) == customer.email) or (
-        customer.phone and customer.phone in phone_search_variants(contact, customer.country)
+        customer.phone and customer.phone in phone_search_variants(contact, [customer.country])
     )
     if not matches:
         return None

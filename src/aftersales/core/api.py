@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -153,19 +153,25 @@ def page_by_id_desc(queryset, *, cursor: str | None, limit: int) -> tuple[list, 
 # Idempotent creates ------------------------------------------------------------------------
 
 
+def json_response(status: int, body: dict) -> JsonResponse:
+    """An answer already shaped by its output schema (no second validation pass)."""
+    return JsonResponse(body, status=status)
+
+
 def idempotent(
     request: HttpRequest, scope: str, create: Callable[[], tuple[int, dict]]
-) -> tuple[int, dict]:
-    """Runs `create` once per (user, scope, Idempotency-Key); a retry gets the first answer."""
+) -> JsonResponse:
+    """Runs `create` once per (user, scope, Idempotency-Key); a retry gets the first answer.
+    `create` returns the status and the body already dumped through the output schema."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
-        return create()
+        return json_response(*create())
     if len(key) > 200:
         raise Invalid("Idempotency-Key", _("Idempotency-Key must be at most 200 characters."))
     user = request.auth
     replay = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
     if replay is not None:
-        return replay.status_code, replay.body
+        return json_response(replay.status_code, replay.body)
     try:
         with transaction.atomic():
             status, body = create()
@@ -178,5 +184,5 @@ def idempotent(
         replay = IdempotencyRecord.objects.filter(user=user, scope=scope, key=key).first()
         if replay is None:
             raise
-        return replay.status_code, replay.body
-    return status, body
+        return json_response(replay.status_code, replay.body)
+    return json_response(status, body)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from aftersales.core.api import DEFAULT_PAGE_SIZE, idempotent, page_by_id_desc
+from aftersales.core.api import DEFAULT_PAGE_SIZE, idempotent, json_response, page_by_id_desc
 from aftersales.core.errors import NotFound
 from aftersales.core.permissions import require
 from aftersales.customers import schemas, selectors, services
@@ -93,14 +93,14 @@ def unit_get(request, serial_number: str):
     unit = selectors.unit_get(serial_number)
     if unit is None:
         raise NotFound(_("Unit %(serial)s") % {"serial": serial_number})
-    return _unit_out(request, unit)
+    return json_response(200, _unit_out(request, unit))
 
 
 @router.patch("/units/{serial_number}", response=schemas.UnitOut)
 def unit_update(request, serial_number: str, payload: schemas.UnitPatch):
     require(request, "units.write")
     services.unit_update(serial_number=serial_number, **payload.model_dump(exclude_unset=True))
-    return _unit_out(request, selectors.unit_get(serial_number))
+    return json_response(200, _unit_out(request, selectors.unit_get(serial_number)))
 
 
 @router.post("/contracts", response={201: schemas.ContractOut, 200: schemas.ContractOut})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from aftersales.customers.models import Customer, ServiceContract, Unit
@@ -23,7 +24,7 @@ def customer_matches(q: str) -> Q:
     if "@" in text:
         condition |= Q(email=normalise_email(text))
     if any(ch.isdigit() for ch in text):
-        condition |= Q(phone__in=phone_search_variants(text))
+        condition |= Q(phone__in=phone_search_variants(text, settings.PHONE_REGIONS))
     return condition
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -260,3 +261,126 @@ def contract_update(
     if serial_numbers is not None:
         contract.units.set(_contract_units(contract.customer, serial_numbers))
     return contract
+
+
+# Bulk import --------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    customers_created: int = 0
+    errors: list[rules.RowError] = field(default_factory=list)
+    error_count: int = 0
+
+    MAX_KEPT_ERRORS = 1000
+
+    def reject(self, error: rules.RowError) -> None:
+        # Only the first errors are kept for the report: memory stays flat on a bad file.
+        self.error_count += 1
+        if len(self.errors) < self.MAX_KEPT_ERRORS:
+            self.errors.append(error)
+
+
+IMPORT_BATCH = 5000
+
+
+def units_import(
+    rows: Iterable[tuple[int, dict]], *, sku_ids: dict[str, int], batch_size: int = IMPORT_BATCH
+) -> ImportReport:
+    """Registers units from (line, row) pairs, batch by batch (one transaction each), so a
+    million rows stream through in constant memory; bad rows are reported, never fatal."""
+    report = ImportReport()
+    batch: list[rules.UnitRow] = []
+    for line, row in rows:
+        checked = rules.check_unit_row(line, row, sku_ids)
+        if isinstance(checked, rules.RowError):
+            report.reject(checked)
+            continue
+        batch.append(checked)
+        if len(batch) >= batch_size:
+            _import_batch(batch, report)
+            batch = []
+    if batch:
+        _import_batch(batch, report)
+    return report
+
+
+@transaction.atomic
+def _import_batch(batch: list[rules.UnitRow], report: ImportReport) -> None:
+    serials = [r.serial_number for r in batch]
+    taken = set(
+        Unit.objects.filter(serial_number__in=serials).values_list("serial_number", flat=True)
+    )
+    seen: set[str] = set()
+    fresh: list[rules.UnitRow] = []
+    for row in batch:
+        if row.serial_number in taken:
+            report.reject(rules.RowError(row.line, "serial_number", f"{row.serial_number} is already registered"))
+        elif row.serial_number in seen:
+            report.reject(rules.RowError(row.line, "serial_number", f"{row.serial_number} appears twice in the file"))
+        else:
+            seen.add(row.serial_number)
+            fresh.append(row)
+
+    emails = sorted({r.customer_email for r in fresh if r.customer_id is None})
+    by_email = dict(
+        Customer.objects.filter(email__in=emails).order_by("-id").values_list("email", "id")
+    )
+    ids = sorted({r.customer_id for r in fresh if r.customer_id is not None})
+    countries = dict(Customer.objects.filter(pk__in=ids).values_list("id", "country"))
+    if emails:
+        countries.update(
+            Customer.objects.filter(email__in=emails).values_list("id", "country")
+        )
+    new_customers: dict[str, Customer] = {}
+    for row in fresh:
+        if row.customer_id is None and row.customer_email not in by_email:
+            if row.customer_email not in new_customers:
+                country = row.customer_country or row.country
+                new_customers[row.customer_email] = Customer(
+                    name=row.customer_name or row.customer_email,
+                    email=row.customer_email,
+                    phone=rules.normalise_phone(row.customer_phone, country),
+                    country=country,
+                )
+    if new_customers:
+        missing_country = [c for c in new_customers.values() if not c.country]
+        created = Customer.objects.bulk_create(
+            [c for c in new_customers.values() if c.country], batch_size=1000
+        )
+        for customer in created:
+            by_email[customer.email] = customer.pk
+            countries[customer.pk] = customer.country
+        report.customers_created += len(created)
+        skipped = {c.email for c in missing_country}
+    else:
+        skipped = set()
+
+    units: list[Unit] = []
+    for row in fresh:
+        customer_id = row.customer_id if row.customer_id is not None else by_email.get(row.customer_email)
+        if customer_id is None:
+            reason = (
+                "the new customer needs customer_country (or country)"
+                if row.customer_email in skipped
+                else "no such customer"
+            )
+            report.reject(rules.RowError(row.line, "customer_email", reason))
+            continue
+        if customer_id not in countries:
+            report.reject(rules.RowError(row.line, "customer_id", f"no customer has id {customer_id}"))
+            continue
+        units.append(
+            Unit(
+                serial_number=row.serial_number,
+                product_id=row.product_id,
+                customer_id=customer_id,
+                sold_on=row.sold_on,
+                installed_on=row.installed_on,
+                country=row.country or countries[customer_id],
+                dealer=row.dealer,
+            )
+        )
+    Unit.objects.bulk_create(units, batch_size=1000)
+    report.imported += len(units)
