@@ -28,8 +28,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(partner_app, name="partner")
 app.add_typer(import_app, name="import")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 class Failure(Exception):

@@ -125,3 +125,30 @@ def case_for_tracking(number: str, contact: str) -> TrackedCase | None:
     entries = list(timeline(case, customer_only=True))
     last = entries[-1].at if entries else case.updated_at
     return TrackedCase(case=case, last_update=max(last, case.updated_at), entries=entries)
+
+
+# Staff UI reads ----------------------------------------------------------------------------
+
+
+def dashboard_counts(viewer: User, *, since: datetime) -> dict:
+    """The dashboard's figures for what the viewer may see: active cases by status, cases
+    opened since `since`, active cases the viewer owns, and `new` cases nobody owns."""
+    from django.db.models import Count
+
+    active = [s.value for s in rules.ACTIVE]
+    cases = visible_cases(viewer)
+    by_status = {
+        row["status"]: row["n"]
+        for row in cases.filter(status__in=active).order_by().values("status").annotate(n=Count("id"))
+    }
+    return {
+        "by_status": {s: by_status.get(s, 0) for s in active},
+        "opened_since": cases.filter(opened_at__gte=since).count(),
+        "mine": cases.filter(owner=viewer, status__in=active).count(),
+        "unowned_new": cases.filter(owner__isnull=True, status=rules.Status.NEW).count(),
+    }
+
+
+def case_list_unowned(viewer: User, filters: CaseFilters) -> QuerySet[Case]:
+    """`case_list` restricted to the cases nobody owns yet."""
+    return case_list(viewer, filters).filter(owner__isnull=True)
