@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -123,12 +124,12 @@ def test_import_units_csv_reports_bad_rows_and_continues(installation, tmp_path)
 def test_import_units_xlsx(installation, tmp_path):
     book = Workbook()
     sheet = book.active
-    sheet.append(["serial_number", "sku", "customer_email", "sold_on"])
-    sheet.append(["XL-1", "TV-55Q", "customer00002@example.com", "2026-02-01"])
-    sheet.append(["XL-2", "TV-55Q", "", "2026-02-01"])
+    sheet.append(["serial_number", "sku", "customer_email", "customer_name", "country", "sold_on"])
+    sheet.append(["XL-1", "TV-55Q", "xl@example.com", "Excel Person", "DE", date(2026, 2, 1)])
+    sheet.append(["XL-2", "TV-55Q", "", "", "DE", "2026-02-01"])
     path = tmp_path / "units.xlsx"
     book.save(path)
     result = run(["import", "units", str(path)], installation)
     assert result.returncode == 0, result.stderr
-    assert "imported 1 units" in result.stdout
+    assert "imported 1 units, created 1 customers, 1 bad rows" in result.stdout, result.stderr
     assert "line 3: customer_email is empty" in result.stderr
