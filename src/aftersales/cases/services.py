@@ -13,7 +13,7 @@ from aftersales.core import clock
 from aftersales.core.errors import Conflict, Invalid, NotFound
 from aftersales.customers.models import Customer, Unit
 from aftersales.warranty.rules import Category
-from aftersales.warranty.selectors import unit_entitlement
+from aftersales.warranty.selectors import unit_entitlement, with_coverage_facts
 
 
 def _entry(
@@ -69,7 +69,7 @@ def case_open(
     if serial_number:
         # Locking the unit makes two simultaneous contacts about it agree on one case.
         unit = (
-            Unit.objects.select_for_update()
+            with_coverage_facts(Unit.objects.select_for_update(of=("self",)))
             .select_related("product", "product__warranty_policy", "customer")
             .filter(serial_number=serial_number.strip())
             .first()
@@ -135,22 +135,20 @@ def case_open(
         opened_at=now,
         updated_at=now,
     )
-    _entry(
-        case,
-        kind=EntryKind.CONTACT,
-        body="\n\n".join(p for p in (case.summary, case.description) if p),
-        actor=actor,
-        actor_label=actor_label,
-        data={"channel": channel},
-    )
-    _entry(
-        case,
-        kind=EntryKind.STATUS_CHANGE,
-        body=_("Case opened"),
-        actor=actor,
-        actor_label=actor_label,
-        visible_to_customer=True,
-        data={"from": None, "to": case.status},
+    label = actor_label or (actor.username if actor else "system")
+    TimelineEntry.objects.bulk_create(
+        [
+            TimelineEntry(
+                case=case, kind=EntryKind.CONTACT, actor=actor, actor_label=label, at=now,
+                body="\n\n".join(p for p in (case.summary, case.description) if p),
+                data={"channel": channel},
+            ),
+            TimelineEntry(
+                case=case, kind=EntryKind.STATUS_CHANGE, actor=actor, actor_label=label, at=now,
+                body=_("Case opened"), visible_to_customer=True,
+                data={"from": None, "to": case.status},
+            ),
+        ]
     )
     return case, False
 

@@ -8,8 +8,7 @@ from ninja import Router, Schema
 from aftersales.core import clock
 from aftersales.core.errors import NotFound
 from aftersales.core.permissions import require
-from aftersales.customers.selectors import unit_get
-from aftersales.warranty.selectors import unit_entitlement
+from aftersales.warranty.selectors import unit_entitlement, unit_with_coverage
 
 router = Router(tags=["warranty"])
 
@@ -71,7 +70,7 @@ def entitlement_out(serial_number: str, verdict) -> dict:
 @router.get("/units/{serial_number}/entitlement", response=EntitlementOut)
 def entitlement(request, serial_number: str, on: date | None = None):
     require(request, "units.read")
-    unit = unit_get(serial_number)
+    unit = unit_with_coverage(serial_number)
     if unit is None:
         raise NotFound(_("Unit %(serial)s") % {"serial": serial_number})
     return entitlement_out(unit.serial_number, unit_entitlement(unit, on or clock.today()))

@@ -2,19 +2,36 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
 from aftersales.catalog.models import WarrantyCountryOverride
-from aftersales.customers.models import Unit
+from aftersales.customers.models import ServiceContract, Unit
 from aftersales.customers.selectors import contracts_for_unit
 from aftersales.warranty import rules
 
 
+def with_coverage_facts(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Adds, in the same query, the country override of the unit's policy and whether any
+    contract names the unit: the common case (no contract) then costs no second query."""
+    override = WarrantyCountryOverride.objects.filter(
+        policy_id=OuterRef("product__warranty_policy_id"), country=OuterRef("country")
+    ).values("months")[:1]
+    return units.annotate(
+        override_months=Subquery(override),
+        has_contracts=Exists(ServiceContract.units.through.objects.filter(unit_id=OuterRef("pk"))),
+    )
+
+
 def terms_for(unit: Unit) -> rules.WarrantyTerms:
     policy = unit.product.warranty_policy
-    override = (
-        WarrantyCountryOverride.objects.filter(policy_id=policy.pk, country=unit.country)
-        .values_list("months", flat=True)
-        .first()
-    )
+    if hasattr(unit, "override_months"):
+        override = unit.override_months
+    else:
+        override = (
+            WarrantyCountryOverride.objects.filter(policy_id=policy.pk, country=unit.country)
+            .values_list("months", flat=True)
+            .first()
+        )
     return rules.WarrantyTerms(
         policy_code=policy.code,
         months=policy.months,
@@ -27,6 +44,8 @@ def terms_for(unit: Unit) -> rules.WarrantyTerms:
 
 
 def contract_terms_for(unit: Unit) -> list[rules.ContractTerms]:
+    if getattr(unit, "has_contracts", True) is False:
+        return []
     return [
         rules.ContractTerms(
             number=c.number,
@@ -47,4 +66,12 @@ def unit_entitlement(unit: Unit, on: date) -> rules.Verdict:
         unit=rules.UnitDates(sold_on=unit.sold_on, installed_on=unit.installed_on, country=unit.country),
         contracts=contract_terms_for(unit),
         on=on,
+    )
+
+
+def unit_with_coverage(serial_number: str) -> Unit | None:
+    return (
+        with_coverage_facts(Unit.objects.select_related("product", "product__warranty_policy"))
+        .filter(serial_number=serial_number)
+        .first()
     )
