@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "aftersales.customers",
     "aftersales.warranty",
     "aftersales.cases",
+    "aftersales.notifications",
+    "aftersales.sla",
     "aftersales.web",
     "aftersales.portal",
 ]
