@@ -133,3 +133,36 @@ def test_import_units_xlsx(installation, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "imported 1 units, created 1 customers, 1 bad rows" in result.stdout, result.stderr
     assert "line 3: customer_email is empty" in result.stderr
+
+
+def test_serve_runs_the_production_server_and_the_worker(installation):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
+    environment["AFTERSALES_DATA_DIR"] = str(installation)
+    server = subprocess.Popen(
+        [*AFTERSALES, "serve", "--port", str(port), "--workers", "1"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.time() + 60
+        body = None
+        while time.time() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2) as r:
+                    body = r.read()
+                    server_header = r.headers.get("Server", "")
+            except OSError:
+                time.sleep(0.3)
+        assert body is not None and b"/api/v1/cases" in body
+        assert "gunicorn" in server_header.lower()
+        workers = subprocess.run(["pgrep", "-P", str(server.pid), "-f", "aftersales.cli worker"], capture_output=True, text=True)
+        assert workers.stdout.strip(), "the embedded background worker is not running"
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
