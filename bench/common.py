@@ -36,7 +36,11 @@ def machine(database: str | None = None) -> dict:
 
 def write_result(name: str, figures: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    figures = {"name": name, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **figures}
+    figures = {
+        "name": name,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **figures,
+    }
     (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
 
@@ -101,10 +105,23 @@ def server(env: dict, *, workers: int = 2):
     """gunicorn, as `aftersales serve` runs it, with the bench URLs added."""
     port = free_port()
     process = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "bench.wsgi:application", "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--worker-class", "sync", "--preload",
-         "--log-level", "warning"],
-        env=env, cwd=ROOT,
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "bench.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "sync",
+            "--preload",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -120,15 +137,24 @@ def server(env: dict, *, workers: int = 2):
         process.wait(timeout=30)
 
 
-def wrk(url: str, *, script: str | None = None, seconds: int = 10, connections: int = 8, threads: int = 2,
-        env: dict | None = None) -> dict:
+def wrk(
+    url: str,
+    *,
+    script: str | None = None,
+    seconds: int = 10,
+    connections: int = 8,
+    threads: int = 2,
+    env: dict | None = None,
+) -> dict:
     """Requests/s and latency percentiles from wrk (Debian's package)."""
     if not shutil.which("wrk"):
         raise SystemExit("The benchmarks need wrk: apt-get install wrk")
     args = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     if script:
         args += ["-s", script]
-    result = subprocess.run([*args, url], capture_output=True, text=True, env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [*args, url], capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     text = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     latency = {}
@@ -137,8 +163,12 @@ def wrk(url: str, *, script: str | None = None, seconds: int = 10, connections: 
         latency[f"p{pct}_ms"] = round(float(value) * factor, 2)
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     errors = re.search(r"Socket errors:.*", text)
-    return {"requests_per_s": rps, **latency, "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-            "socket_errors": errors.group(0) if errors else None}
+    return {
+        "requests_per_s": rps,
+        **latency,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": errors.group(0) if errors else None,
+    }
 
 
 def median(values: list[float]) -> float:

@@ -28,7 +28,11 @@ def engines() -> list[str]:
 def _seed(env: dict, *, units: int, cases: int) -> str:
     result = subprocess.run(
         [common.PYTHON, "-m", "bench.seed", "--units", str(units), "--cases", str(cases)],
-        env=env, cwd=common.ROOT, capture_output=True, text=True, check=True,
+        env=env,
+        cwd=common.ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout.strip().splitlines()[-1]
 
@@ -53,13 +57,17 @@ def bench_intake() -> None:
                 wrk_env = {"BENCH_TOKEN": token, "BENCH_UNITS": str(UNITS)}
                 with common.server(env) as url:
                     intake = _runs(url + "/", f"{common.ROOT}/bench/intake.lua", wrk_env)
-                    bare = _runs(url + "/bench/bare-insert", f"{common.ROOT}/bench/bare.lua", wrk_env)
+                    bare = _runs(
+                        url + "/bench/bare-insert", f"{common.ROOT}/bench/bare.lua", wrk_env
+                    )
                 by_size[size] = {
                     "cases_per_s": intake["requests_per_s"],
                     "p50_ms": intake["p50_ms"],
                     "p99_ms": intake["p99_ms"],
                     "bare_insert_per_s": bare["requests_per_s"],
-                    "ratio_to_bare_insert": round(intake["requests_per_s"] / bare["requests_per_s"], 3),
+                    "ratio_to_bare_insert": round(
+                        intake["requests_per_s"] / bare["requests_per_s"], 3
+                    ),
                     "runs": intake["runs"],
                 }
         database = common.sqlite_version() if engine == "sqlite" else common.postgres_version()
@@ -82,9 +90,13 @@ def bench_entitlement() -> None:
 
     from aftersales.warranty import rules
 
-    terms = rules.WarrantyTerms(policy_code="P", months=24, starts_from="sale", country_months={"ES": 36})
+    terms = rules.WarrantyTerms(
+        policy_code="P", months=24, starts_from="sale", country_months={"ES": 36}
+    )
     unit = rules.UnitDates(sold_on=date(2025, 3, 15), installed_on=None, country="ES")
-    contracts = [rules.ContractTerms(number="A", starts_on=date(2028, 1, 1), ends_on=date(2029, 1, 1))]
+    contracts = [
+        rules.ContractTerms(number="A", starts_on=date(2028, 1, 1), ends_on=date(2029, 1, 1))
+    ]
     day = date(2026, 6, 1)
     rule_rates = []
     for _ in range(5):
@@ -97,8 +109,11 @@ def bench_entitlement() -> None:
         with common.installation(engine, "entitlement") as env:
             token = _seed(env, units=UNITS, cases=0)
             with common.server(env) as url:
-                http = _runs(url + "/", f"{common.ROOT}/bench/entitlement.lua",
-                             {"BENCH_TOKEN": token, "BENCH_UNITS": str(UNITS)})
+                http = _runs(
+                    url + "/",
+                    f"{common.ROOT}/bench/entitlement.lua",
+                    {"BENCH_TOKEN": token, "BENCH_UNITS": str(UNITS)},
+                )
         database = common.sqlite_version() if engine == "sqlite" else common.postgres_version()
         common.write_result(
             f"entitlement_{engine}",
@@ -119,7 +134,9 @@ def bench_entitlement() -> None:
 
 def _write_units_csv(path, rows: int) -> None:
     with open(path, "w") as handle:
-        handle.write("serial_number,sku,customer_email,customer_name,customer_country,sold_on,dealer\n")
+        handle.write(
+            "serial_number,sku,customer_email,customer_name,customer_country,sold_on,dealer\n"
+        )
         for i in range(rows):
             customer = i // 4  # four units per customer, as in a household
             handle.write(
@@ -137,12 +154,19 @@ def bench_import() -> None:
         started = time.perf_counter()
         result = subprocess.run(
             ["/usr/bin/time", "-v", common.PYTHON, "-m", "aftersales.cli", "import", "units", path],
-            env=env, cwd=common.ROOT, capture_output=True, text=True,
+            env=env,
+            cwd=common.ROOT,
+            capture_output=True,
+            text=True,
         )
         wall = time.perf_counter() - started
         if result.returncode != 0:
             raise SystemExit(result.stderr)
-        peak_kb = int(next(line for line in result.stderr.splitlines() if "Maximum resident" in line).split()[-1])
+        peak_kb = int(
+            next(line for line in result.stderr.splitlines() if "Maximum resident" in line).split()[
+                -1
+            ]
+        )
         common.write_result(
             "import_units_sqlite",
             {

@@ -24,8 +24,17 @@ from aftersales.cases.models import Case, TimelineEntry  # noqa: E402
 from aftersales.catalog import services as catalog  # noqa: E402
 from aftersales.customers.models import Customer, Unit  # noqa: E402
 
-TYPES = ["repair", "installation", "technical_guidance", "complaint", "training", "sample_test",
-         "marketing_support", "delivery", "other"]
+TYPES = [
+    "repair",
+    "installation",
+    "technical_guidance",
+    "complaint",
+    "training",
+    "sample_test",
+    "marketing_support",
+    "delivery",
+    "other",
+]
 STATUSES = ["open", "in_progress", "resolved", "closed", "closed", "closed", "closed"]
 
 
@@ -33,13 +42,26 @@ def seed(*, units: int, cases: int) -> None:
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_row (id INTEGER PRIMARY KEY %s, note TEXT)"
-                       % ("AUTOINCREMENT" if connection.vendor == "sqlite" else "GENERATED ALWAYS AS IDENTITY"))
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_row (id INTEGER PRIMARY KEY %s, note TEXT)"
+            % ("AUTOINCREMENT" if connection.vendor == "sqlite" else "GENERATED ALWAYS AS IDENTITY")
+        )
     if not User.objects.filter(username="bench").exists():
-        user_create(username="bench", role="agent", password="bench-password-1", check_password_strength=False)
-        catalog.policy_create(code="STD-24", name="Standard", months=24,
-                              country_overrides=[{"country": "ES", "months": 36}])
-        catalog.product_create(sku="WM-1", name="Washer", category="washing_machine", warranty_policy="STD-24")
+        user_create(
+            username="bench",
+            role="agent",
+            password="bench-password-1",
+            check_password_strength=False,
+        )
+        catalog.policy_create(
+            code="STD-24",
+            name="Standard",
+            months=24,
+            country_overrides=[{"country": "ES", "months": 36}],
+        )
+        catalog.product_create(
+            sku="WM-1", name="Washer", category="washing_machine", warranty_policy="STD-24"
+        )
     rng = random.Random(1)
     product_id = catalog.Product.objects.get(sku="WM-1").pk
     agent = User.objects.get(username="bench")
@@ -50,12 +72,22 @@ def seed(*, units: int, cases: int) -> None:
         end = min(start + batch, units)
         with transaction.atomic():
             customers = Customer.objects.bulk_create(
-                Customer(name=f"Customer {i}", email=f"c{i}@example.com", phone=f"+3460000{i:05d}"[:16],
-                         country="ES") for i in range(start, end)
+                Customer(
+                    name=f"Customer {i}",
+                    email=f"c{i}@example.com",
+                    phone=f"+3460000{i:05d}"[:16],
+                    country="ES",
+                )
+                for i in range(start, end)
             )
             Unit.objects.bulk_create(
-                Unit(serial_number=f"SN{i:08d}", product_id=product_id, customer_id=c.pk,
-                     sold_on=today - timedelta(days=rng.randint(0, 1500)), country="ES")
+                Unit(
+                    serial_number=f"SN{i:08d}",
+                    product_id=product_id,
+                    customer_id=c.pk,
+                    sold_on=today - timedelta(days=rng.randint(0, 1500)),
+                    country="ES",
+                )
                 for i, c in zip(range(start, end), customers, strict=True)
             )
     unit_rows = list(Unit.objects.values_list("id", "customer_id").order_by("id")[:units])
@@ -65,14 +97,25 @@ def seed(*, units: int, cases: int) -> None:
         end = min(start + batch, cases)
         with transaction.atomic():
             made = Case.objects.bulk_create(
-                Case(type=rng.choice(TYPES), channel="phone", customer_id=unit_rows[i % len(unit_rows)][1],
-                     unit_id=unit_rows[i % len(unit_rows)][0], summary="Seeded case", category="C",
-                     status=rng.choice(STATUSES), owner=agent, opened_by=agent,
-                     opened_at=now, updated_at=now)
+                Case(
+                    type=rng.choice(TYPES),
+                    channel="phone",
+                    customer_id=unit_rows[i % len(unit_rows)][1],
+                    unit_id=unit_rows[i % len(unit_rows)][0],
+                    summary="Seeded case",
+                    category="C",
+                    status=rng.choice(STATUSES),
+                    owner=agent,
+                    opened_by=agent,
+                    opened_at=now,
+                    updated_at=now,
+                )
                 for i in range(start, end)
             )
             TimelineEntry.objects.bulk_create(
-                TimelineEntry(case=c, kind="contact", body="Seeded", actor=agent, actor_label="bench", at=now)
+                TimelineEntry(
+                    case=c, kind="contact", body="Seeded", actor=agent, actor_label="bench", at=now
+                )
                 for c in made
             )
     if connection.vendor == "postgresql":

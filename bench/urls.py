@@ -3,7 +3,8 @@ from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from aftersales.urls import handler404, handler500, urlpatterns as app_urls  # noqa: F401
+from aftersales.urls import handler404, handler500  # noqa: F401
+from aftersales.urls import urlpatterns as app_urls
 
 
 @csrf_exempt

@@ -16,7 +16,8 @@ AFTERSALES = [sys.executable, "-m", "aftersales.cli"]
 
 def run(args, data_dir: Path, **env):
     environment = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith("AFTERSALES_") and k != "DJANGO_SETTINGS_MODULE"
     }
     environment.update({"AFTERSALES_DATA_DIR": str(data_dir), **env})
@@ -36,8 +37,16 @@ def installation(tmp_path_factory):
 
 def test_every_command_has_help(installation):
     for args in (
-        [], ["serve"], ["worker"], ["user", "create"], ["token", "create"], ["token", "revoke"],
-        ["demo"], ["import", "units"], ["setup"], ["partner", "create"],
+        [],
+        ["serve"],
+        ["worker"],
+        ["user", "create"],
+        ["token", "create"],
+        ["token", "revoke"],
+        ["demo"],
+        ["import", "units"],
+        ["setup"],
+        ["partner", "create"],
     ):
         result = run([*args, "--help"], installation)
         assert result.returncode == 0, (args, result.stderr)
@@ -54,7 +63,10 @@ def test_setup_is_idempotent_and_prints_the_same_login(installation):
 
 
 def test_user_and_token_lifecycle(installation):
-    created = run(["user", "create", "clerk", "--role", "warehouse", "--password", "a-long-pass-phrase-9"], installation)
+    created = run(
+        ["user", "create", "clerk", "--role", "warehouse", "--password", "a-long-pass-phrase-9"],
+        installation,
+    )
     assert created.returncode == 0, created.stderr
     token = run(["token", "create", "clerk"], installation)
     assert token.returncode == 0
@@ -70,7 +82,10 @@ def test_user_and_token_lifecycle(installation):
     [
         (["user", "create", "x", "--role", "wizard"], "Role must be one of"),
         (["user", "create", "p1", "--role", "partner"], "needs --partner"),
-        (["user", "create", "p2", "--role", "partner", "--partner", "NOPE"], "No partner has code NOPE"),
+        (
+            ["user", "create", "p2", "--role", "partner", "--partner", "NOPE"],
+            "No partner has code NOPE",
+        ),
         (["token", "create", "nobody"], "User nobody was not found"),
         (["import", "units", "/nonexistent.csv"], "does not exist"),
     ],
@@ -147,21 +162,30 @@ def test_serve_runs_the_production_server_and_the_worker(installation):
     environment["AFTERSALES_DATA_DIR"] = str(installation)
     server = subprocess.Popen(
         [*AFTERSALES, "serve", "--port", str(port), "--workers", "1"],
-        env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.time() + 60
         body = None
         while time.time() < deadline and body is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=2
+                ) as r:
                     body = r.read()
                     server_header = r.headers.get("Server", "")
             except OSError:
                 time.sleep(0.3)
         assert body is not None and b"/api/v1/cases" in body
         assert "gunicorn" in server_header.lower()
-        workers = subprocess.run(["pgrep", "-P", str(server.pid), "-f", "aftersales.cli worker"], capture_output=True, text=True)
+        workers = subprocess.run(
+            ["pgrep", "-P", str(server.pid), "-f", "aftersales.cli worker"],
+            capture_output=True,
+            text=True,
+        )
         assert workers.stdout.strip(), "the embedded background worker is not running"
     finally:
         server.terminate()

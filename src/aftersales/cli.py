@@ -21,7 +21,9 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="Staff and partner users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
-partner_app = typer.Typer(help="Partner organisations (authorised service providers).", no_args_is_help=True)
+partner_app = typer.Typer(
+    help="Partner organisations (authorised service providers).", no_args_is_help=True
+)
 import_app = typer.Typer(help="Bulk imports from CSV or XLSX files.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
@@ -60,7 +62,9 @@ def _embedded() -> bool:
 
 @app.command()
 def setup(
-    demo_if_empty: Annotated[bool, typer.Option(help="Load the demo data set into an empty database.")] = True,
+    demo_if_empty: Annotated[
+        bool, typer.Option(help="Load the demo data set into an empty database.")
+    ] = True,
     units: Annotated[int, typer.Option(help="Demo units to create.")] = 300,
 ) -> None:
     """Apply migrations, create the first admin login, and load demo data into an empty database."""
@@ -81,7 +85,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="Web worker processes.", min=1)] = 2,
-    no_worker: Annotated[bool, typer.Option("--no-worker", help="Do not start the background worker.")] = False,
+    no_worker: Annotated[
+        bool, typer.Option("--no-worker", help="Do not start the background worker.")
+    ] = False,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Apply migrations, then serve the web UI, the API and static files (gunicorn)."""
@@ -136,8 +142,13 @@ def worker(
 @user_app.command("create")
 def user_create(
     username: str,
-    role: Annotated[str, typer.Option(help="admin, manager, supervisor, agent, technician, warehouse or partner.")],
-    password: Annotated[str | None, typer.Option(help="Password; one is generated and printed when left out.")] = None,
+    role: Annotated[
+        str,
+        typer.Option(help="admin, manager, supervisor, agent, technician, warehouse or partner."),
+    ],
+    password: Annotated[
+        str | None, typer.Option(help="Password; one is generated and printed when left out.")
+    ] = None,
     partner: Annotated[str | None, typer.Option(help="Partner code, for partner users.")] = None,
     email: Annotated[str, typer.Option(help="E-mail address.")] = "",
 ) -> None:
@@ -174,7 +185,9 @@ def token_create(username: str) -> None:
 
 
 @token_app.command("revoke")
-def token_revoke(token: Annotated[str, typer.Argument(help="The token, or its first 11 characters.")]) -> None:
+def token_revoke(
+    token: Annotated[str, typer.Argument(help="The token, or its first 11 characters.")],
+) -> None:
     """Revoke a token."""
     _django()
     from aftersales.accounts.services import token_revoke as revoke
@@ -196,7 +209,9 @@ def token_list(username: str) -> None:
 
 @app.command()
 def demo(
-    units: Annotated[int, typer.Option(help="How many demo units (and about a third as many cases).", min=1)] = 300,
+    units: Annotated[
+        int, typer.Option(help="How many demo units (and about a third as many cases).", min=1)
+    ] = 300,
 ) -> None:
     """Load a realistic demo data set (idempotent: run it again and nothing doubles)."""
     _django()
@@ -223,8 +238,12 @@ def _progress() -> Progress:
 
 @import_app.command("units")
 def import_units(
-    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file; columns are listed in the README.")],
-    errors_to: Annotated[Path | None, typer.Option("--errors", help="Write every bad row to this CSV file.")] = None,
+    file: Annotated[
+        Path, typer.Argument(help="A .csv or .xlsx file; columns are listed in the README.")
+    ],
+    errors_to: Annotated[
+        Path | None, typer.Option("--errors", help="Write every bad row to this CSV file.")
+    ] = None,
 ) -> None:
     """Register units from a file, reporting bad rows with line numbers without stopping."""
     _django()
@@ -237,7 +256,9 @@ def import_units(
         total = imports.file_size(file)
         with _progress() as progress:
             task = progress.add_task(f"importing {file.name}", total=total or None)
-            rows = imports.read_rows(file, progress=lambda done: progress.update(task, completed=done))
+            rows = imports.read_rows(
+                file, progress=lambda done: progress.update(task, completed=done)
+            )
             report = services.units_import(rows, sku_ids=sku_index())
     except imports.ImportFileError as exc:
         raise Failure(str(exc)) from None
@@ -267,6 +288,11 @@ def manage(ctx: typer.Context) -> None:
     execute_from_command_line(["aftersales manage", *ctx.args])
 
 
+def first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def main() -> None:
     from aftersales.core.errors import DomainError
 
@@ -284,7 +310,10 @@ def main() -> None:
         from django.db import Error as DatabaseError
 
         if isinstance(exc, DatabaseError | OSError):
-            err.print(f"error: {exc.__class__.__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}", highlight=False)
+            err.print(
+                f"error: {exc.__class__.__name__}: {first_line(exc)}",
+                highlight=False,
+            )
             sys.exit(1)
         raise
 

@@ -1,4 +1,5 @@
-"""Configuration read from the environment, failing at start with a sentence that names the variable."""
+"""Configuration read from the environment, failing at start with a sentence that names
+the variable."""
 
 from __future__ import annotations
 
@@ -77,9 +78,7 @@ def secret_key(directory: Path) -> str:
     raw = os.environ.get("AFTERSALES_SECRET_KEY")
     if raw is not None:
         if len(raw) < 32:
-            raise ImproperlyConfigured(
-                "AFTERSALES_SECRET_KEY must be at least 32 characters long."
-            )
+            raise ImproperlyConfigured("AFTERSALES_SECRET_KEY must be at least 32 characters long.")
         return raw
     key_file = directory / "secret_key"
     if not key_file.exists():

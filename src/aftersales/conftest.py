@@ -31,8 +31,11 @@ class Persona:
     def post(self, path, body=None, **headers):
         extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
         return self.client.post(
-            path, body or {}, content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {self.token}", **extra,
+            path,
+            body or {},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {self.token}",
+            **extra,
         )
 
     def patch(self, path, body):
@@ -42,14 +45,18 @@ class Persona:
 
 
 def make_persona(username: str, role: str, partner_code: str | None = None) -> Persona:
-    user, _ = user_create(username=username, role=role, password=PASSWORD, partner_code=partner_code)
+    user, _ = user_create(
+        username=username, role=role, password=PASSWORD, partner_code=partner_code
+    )
     _, token = token_create(username=username)
     return Persona(user=user, token=token, client=Client())
 
 
 @pytest.fixture
 def partners(db):
-    return partner_create(code="ASP-A", name="Partner A"), partner_create(code="ASP-B", name="Partner B")
+    return partner_create(code="ASP-A", name="Partner A"), partner_create(
+        code="ASP-B", name="Partner B"
+    )
 
 
 @pytest.fixture
@@ -67,20 +74,28 @@ def agent(people) -> Persona:
 
 @pytest.fixture
 def world(db):
-    """A policy (24 months, 36 in Spain), a product, a Spanish customer and a unit sold 100 days ago."""
+    """A policy (24 months, 36 in Spain), a product, a Spanish customer, and a unit of theirs
+    sold 100 days ago."""
     catalog.policy_create(
-        code="STD-24", name="Standard", months=24,
+        code="STD-24",
+        name="Standard",
+        months=24,
         country_overrides=[{"country": "ES", "months": 36}],
     )
     product = catalog.product_create(
         sku="WM-1", name="Washing machine", category="washing_machine", warranty_policy="STD-24"
     )
     customer = customers.customer_create(
-        name="Lucía García", email="lucia@example.com", phone="612 345 678", country="ES",
+        name="Lucía García",
+        email="lucia@example.com",
+        phone="612 345 678",
+        country="ES",
         language="es",
     )
     unit = customers.unit_register(
-        serial_number="SN-ES-1", sku="WM-1", customer_id=customer.pk,
+        serial_number="SN-ES-1",
+        sku="WM-1",
+        customer_id=customer.pk,
         sold_on=clock.today() - timedelta(days=100),
     )
     return {"product": product, "customer": customer, "unit": unit}

@@ -1,4 +1,5 @@
-"""Django settings. Every knob an operator may turn comes from an AFTERSALES_* variable (see config.py)."""
+"""Django settings. Every knob an operator may turn comes from an AFTERSALES_* variable
+(see config.py)."""
 
 from __future__ import annotations
 
@@ -167,9 +168,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-MAX_REQUEST_BODY_BYTES = config.env_int(
-    "AFTERSALES_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024
-)
+MAX_REQUEST_BODY_BYTES = config.env_int("AFTERSALES_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 LANGUAGE_CODE = "en"
@@ -184,7 +183,8 @@ try:
     zoneinfo.ZoneInfo(TIME_ZONE)
 except (zoneinfo.ZoneInfoNotFoundError, ValueError):
     raise ImproperlyConfigured(
-        f"AFTERSALES_TIME_ZONE must be an IANA time zone such as Europe/Madrid; it is {TIME_ZONE!r}."
+        "AFTERSALES_TIME_ZONE must be an IANA time zone such as Europe/Madrid; "
+        f"it is {TIME_ZONE!r}."
     ) from None
 
 STATIC_URL = "/static/"
@@ -209,7 +209,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "service@aftersales
 
 # Countries whose national phone numbers agents type without a +code, e.g. "ES,PT".
 PHONE_REGIONS = [
-    c.strip().upper() for c in os.environ.get("AFTERSALES_PHONE_REGIONS", "").split(",") if c.strip()
+    c.strip().upper()
+    for c in os.environ.get("AFTERSALES_PHONE_REGIONS", "").split(",")
+    if c.strip()
 ]
 if any(len(c) != 2 or not c.isalpha() for c in PHONE_REGIONS):
     raise ImproperlyConfigured(

@@ -8,7 +8,9 @@ from aftersales.accounts.models import ApiToken, User
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "role", "partner", "email", "is_active"]
     list_filter = ["role", "is_active"]
-    fieldsets = DjangoUserAdmin.fieldsets + (("Aftersales", {"fields": ("role", "partner", "language")}),)
+    fieldsets = DjangoUserAdmin.fieldsets + (
+        ("Aftersales", {"fields": ("role", "partner", "language")}),
+    )
 
 
 @admin.register(ApiToken)

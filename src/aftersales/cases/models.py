@@ -17,12 +17,18 @@ class Case(models.Model):
     type = models.CharField(_("type"), max_length=30, choices=_choices(CaseType))
     channel = models.CharField(_("channel"), max_length=20, choices=_choices(Channel))
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
         related_name="cases",
     )
     unit = models.ForeignKey(
-        "customers.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="cases",
+        "customers.Unit",
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
     )
     summary = models.CharField(_("summary"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -33,15 +39,26 @@ class Case(models.Model):
     category_reason = models.TextField(_("why this category"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=_choices(Status))
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="owned_cases",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_cases",
     )
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="opened_cases",
     )
     partner = models.ForeignKey(
-        "network.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="cases",
+        "network.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
         help_text=_("The partner organisation that brought the case in, if any."),
     )
     opened_at = models.DateTimeField(_("opened at"))
@@ -75,7 +92,10 @@ class TimelineEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=_choices(EntryKind))
     body = models.TextField(_("text"), blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     actor_label = models.CharField(max_length=100, blank=True)
@@ -86,3 +106,6 @@ class TimelineEntry(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at", "id"], name="cases_entry_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on case {self.case_id} at {self.at:%Y-%m-%d %H:%M}"

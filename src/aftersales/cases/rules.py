@@ -65,9 +65,7 @@ MANUAL_KINDS = frozenset({EntryKind.CALL, EntryKind.EMAIL, EntryKind.NOTE, Entry
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.OPEN, Status.CANCELLED}),
     Status.OPEN: frozenset({Status.IN_PROGRESS, Status.CANCELLED}),
-    Status.IN_PROGRESS: frozenset(
-        {Status.WAITING_CUSTOMER, Status.WAITING_PARTS, Status.RESOLVED}
-    ),
+    Status.IN_PROGRESS: frozenset({Status.WAITING_CUSTOMER, Status.WAITING_PARTS, Status.RESOLVED}),
     Status.WAITING_CUSTOMER: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
     Status.WAITING_PARTS: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.IN_PROGRESS}),

@@ -96,7 +96,9 @@ def cases_for_unit(unit_id: int) -> QuerySet[Case]:
 
 
 def cases_for_customer(customer_id: int) -> QuerySet[Case]:
-    return Case.objects.filter(customer_id=customer_id).select_related("owner", "unit").order_by("-id")
+    return (
+        Case.objects.filter(customer_id=customer_id).select_related("owner", "unit").order_by("-id")
+    )
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,9 @@ def case_for_tracking(number: str, contact: str) -> TrackedCase | None:
     contact = (contact or "").strip()
     if case_id is None or not contact:
         return None
-    case = Case.objects.select_related("customer", "unit", "unit__product").filter(pk=case_id).first()
+    case = (
+        Case.objects.select_related("customer", "unit", "unit__product").filter(pk=case_id).first()
+    )
     if case is None:
         return None
     customer = case.customer
@@ -139,7 +143,10 @@ def dashboard_counts(viewer: User, *, since: datetime) -> dict:
     cases = visible_cases(viewer)
     by_status = {
         row["status"]: row["n"]
-        for row in cases.filter(status__in=active).order_by().values("status").annotate(n=Count("id"))
+        for row in cases.filter(status__in=active)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("id"))
     }
     return {
         "by_status": {s: by_status.get(s, 0) for s in active},

@@ -15,7 +15,6 @@ def _policy_out(code: str) -> dict:
     return schemas.PolicyOut.from_orm(selectors.policy_by_code(code)).model_dump(mode="json")
 
 
-
 @router.post("/warranty-policies", response={201: schemas.PolicyOut, 200: schemas.PolicyOut})
 def policy_create(request, payload: schemas.PolicyIn):
     require(request, "catalog.write")

@@ -56,6 +56,9 @@ class WarrantyCountryOverride(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.country}: {self.months} months"
+
 
 class Product(models.Model):
     """A product model the brand sells and services."""
@@ -64,7 +67,9 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=200)
     category = models.CharField(_("category"), max_length=80, db_index=True)
     warranty_policy = models.ForeignKey(
-        WarrantyPolicy, verbose_name=_("warranty policy"), on_delete=models.PROTECT,
+        WarrantyPolicy,
+        verbose_name=_("warranty policy"),
+        on_delete=models.PROTECT,
         related_name="products",
     )
     created_at = models.DateTimeField(auto_now_add=True)

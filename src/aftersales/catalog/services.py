@@ -3,12 +3,19 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aftersales.catalog.models import Product, WarrantyCountryOverride, WarrantyPolicy, WarrantyStart
+from aftersales.catalog.models import (
+    Product,
+    WarrantyCountryOverride,
+    WarrantyPolicy,
+    WarrantyStart,
+)
 from aftersales.core.errors import Conflict, Invalid, NotFound
 from aftersales.customers.rules import is_country_code, normalise_country
 
 
-def _check_policy(*, months: int, starts_from: str, country_overrides: list[dict]) -> list[tuple[str, int]]:
+def _check_policy(
+    *, months: int, starts_from: str, country_overrides: list[dict]
+) -> list[tuple[str, int]]:
     if months < 1:
         raise Invalid("months", _("months must be at least 1."))
     if starts_from not in WarrantyStart.values:
@@ -53,12 +60,18 @@ def policy_create(
     )
     if WarrantyPolicy.objects.filter(code=code).exists():
         raise Conflict(
-            "duplicate_policy", _("Warranty policy %(code)s already exists.") % {"code": code},
+            "duplicate_policy",
+            _("Warranty policy %(code)s already exists.") % {"code": code},
             {"field": "code"},
         )
     policy = WarrantyPolicy.objects.create(
-        code=code, name=name.strip() or code, months=months, covers_parts=covers_parts,
-        covers_labour=covers_labour, covers_travel=covers_travel, starts_from=starts_from,
+        code=code,
+        name=name.strip() or code,
+        months=months,
+        covers_parts=covers_parts,
+        covers_labour=covers_labour,
+        covers_travel=covers_travel,
+        starts_from=starts_from,
         exclusions=exclusions.strip(),
     )
     WarrantyCountryOverride.objects.bulk_create(
@@ -96,7 +109,9 @@ def policy_update(*, code: str, **changes) -> WarrantyPolicy:
 def _policy(code: str) -> WarrantyPolicy:
     policy = WarrantyPolicy.objects.filter(code=code).first()
     if policy is None:
-        raise Invalid("warranty_policy", _("No warranty policy has code %(code)s.") % {"code": code})
+        raise Invalid(
+            "warranty_policy", _("No warranty policy has code %(code)s.") % {"code": code}
+        )
     return policy
 
 
@@ -119,7 +134,10 @@ def product_create(*, sku: str, name: str, category: str, warranty_policy: str) 
 
 @transaction.atomic
 def product_update(
-    *, sku: str, name: str | None = None, category: str | None = None,
+    *,
+    sku: str,
+    name: str | None = None,
+    category: str | None = None,
     warranty_policy: str | None = None,
 ) -> Product:
     product = Product.objects.select_for_update().filter(sku=sku).first()

@@ -13,10 +13,10 @@ from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django_ratelimit.exceptions import Ratelimited
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
-from django_ratelimit.exceptions import Ratelimited
 
 from aftersales.core.errors import DomainError, Invalid, error_body
 from aftersales.core.models import IdempotencyRecord
@@ -69,7 +69,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request, exc: ValidationError):
         errors = [
-            {"field": _field_name(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type")}
+            {
+                "field": _field_name(e.get("loc", ())),
+                "message": e.get("msg", ""),
+                "type": e.get("type"),
+            }
             for e in exc.errors
         ]
         first = errors[0] if errors else {"field": "body", "message": _("invalid input")}

@@ -7,7 +7,7 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -28,7 +28,16 @@ from aftersales.network.services import partner_create
 POLICIES = [
     ("STD-24", "Standard 2 years", 24, "sale", [("ES", 36), ("PT", 36)], True, True, False),
     ("PRO-12", "Professional 1 year from installation", 12, "installation", [], True, True, True),
-    ("PHONE-12", "Handset 1 year", 12, "sale", [("DE", 24), ("FR", 24), ("ES", 36)], True, True, False),
+    (
+        "PHONE-12",
+        "Handset 1 year",
+        12,
+        "sale",
+        [("DE", 24), ("FR", 24), ("ES", 36)],
+        True,
+        True,
+        False,
+    ),
 ]
 PRODUCTS = [
     ("WM-800", "Washing machine WM-800", "washing_machine", "STD-24"),
@@ -37,7 +46,7 @@ PRODUCTS = [
     ("DW-45", "Dishwasher DW-45", "dishwasher", "STD-24"),
     ("AC-9K", "Split air-conditioner AC-9K", "air_conditioner", "PRO-12"),
     ("BOIL-24", "Gas boiler BOIL-24", "boiler", "PRO-12"),
-    ("TV-55Q", "Television 55\" TV-55Q", "television", "STD-24"),
+    ("TV-55Q", 'Television 55" TV-55Q', "television", "STD-24"),
     ("PH-X2", "Smartphone PH-X2", "phone", "PHONE-12"),
 ]
 PARTNERS = [("ASP-NORTH", "Servicios Técnicos Norte"), ("ASP-SOUTH", "Reparaciones del Sur")]
@@ -51,23 +60,78 @@ STAFF = [
     ("partner_north", "partner", "ASP-NORTH"),
     ("partner_south", "partner", "ASP-SOUTH"),
 ]
-FIRST = ["Ana", "Jan", "Lucía", "Marco", "Sofía", "Pedro", "Elena", "Tomás", "Ines", "Hugo",
-         "Marta", "Pablo", "Laura", "Diego", "Carmen", "Olga", "Karl", "Nina", "Omar", "Rosa"]
-LAST = ["García", "Berg", "Martínez", "Rossi", "López", "Silva", "Fernández", "Novak", "Ruiz",
-        "Moreau", "Santos", "Weber", "Díaz", "Costa", "Romero", "Keller"]
-COUNTRIES = [("ES", "+34 6", "es"), ("DE", "+49 170 ", "en"), ("FR", "+33 6 ", "en"),
-             ("PT", "+351 91", "es"), ("GB", "+44 7700 9", "en"), ("CN", "+86 138 ", "en")]
+FIRST = [
+    "Ana",
+    "Jan",
+    "Lucía",
+    "Marco",
+    "Sofía",
+    "Pedro",
+    "Elena",
+    "Tomás",
+    "Ines",
+    "Hugo",
+    "Marta",
+    "Pablo",
+    "Laura",
+    "Diego",
+    "Carmen",
+    "Olga",
+    "Karl",
+    "Nina",
+    "Omar",
+    "Rosa",
+]
+LAST = [
+    "García",
+    "Berg",
+    "Martínez",
+    "Rossi",
+    "López",
+    "Silva",
+    "Fernández",
+    "Novak",
+    "Ruiz",
+    "Moreau",
+    "Santos",
+    "Weber",
+    "Díaz",
+    "Costa",
+    "Romero",
+    "Keller",
+]
+COUNTRIES = [
+    ("ES", "+34 6", "es"),
+    ("DE", "+49 170 ", "en"),
+    ("FR", "+33 6 ", "en"),
+    ("PT", "+351 91", "es"),
+    ("GB", "+44 7700 9", "en"),
+    ("CN", "+86 138 ", "en"),
+]
 PROBLEMS = [
     ("repair", "Drum does not spin", "The drum stops after the first rinse and shows E21."),
     ("repair", "Not cooling", "The fridge compartment is warm since yesterday; freezer is fine."),
     ("repair", "No picture, sound only", "The screen stays black but the sound works."),
-    ("installation", "Installation appointment", "New unit delivered; needs installing and commissioning."),
+    (
+        "installation",
+        "Installation appointment",
+        "New unit delivered; needs installing and commissioning.",
+    ),
     ("technical_guidance", "How to descale", "Customer asks how to run the descaling programme."),
-    ("complaint", "Technician did not come", "The appointment on Tuesday was missed without notice."),
+    (
+        "complaint",
+        "Technician did not come",
+        "The appointment on Tuesday was missed without notice.",
+    ),
     ("repair", "Water leak under the door", "Water on the floor after every wash."),
-    ("training", "Staff training request", "Hotel wants its housekeeping team trained on the new units."),
+    (
+        "training",
+        "Staff training request",
+        "Hotel wants its housekeeping team trained on the new units.",
+    ),
 ]
 
+CITIES = ["Madrid", "Berlin", "Lyon", "Porto", "Leeds", "Shanghai"]
 LOGIN_FILE = "initial_login.txt"
 
 
@@ -113,8 +177,13 @@ def _catalog() -> None:
     for code, name, months, starts, overrides, parts, labour, travel in POLICIES:
         if not WarrantyPolicy.objects.filter(code=code).exists():
             catalog.policy_create(
-                code=code, name=name, months=months, starts_from=starts, covers_parts=parts,
-                covers_labour=labour, covers_travel=travel,
+                code=code,
+                name=name,
+                months=months,
+                starts_from=starts,
+                covers_parts=parts,
+                covers_labour=labour,
+                covers_travel=travel,
                 country_overrides=[{"country": c, "months": m} for c, m in overrides],
                 exclusions="Damage from misuse, lime scale, transport or unauthorised repair.",
             )
@@ -130,8 +199,13 @@ def _people() -> None:
     password = _demo_password()
     for username, role, partner in STAFF:
         if not User.objects.filter(username=username).exists():
-            user_create(username=username, role=role, password=password, partner_code=partner,
-                        check_password_strength=False)
+            user_create(
+                username=username,
+                role=role,
+                password=password,
+                partner_code=partner,
+                check_password_strength=False,
+            )
 
 
 def _customer(rng: random.Random, index: int) -> Customer:
@@ -147,7 +221,7 @@ def _customer(rng: random.Random, index: int) -> Customer:
         phone=prefix + digits,
         country=country,
         language=language,
-        address=f"Calle {rng.randint(1, 200)}, {rng.choice(['Madrid', 'Berlin', 'Lyon', 'Porto', 'Leeds', 'Shanghai'])}",
+        address=f"Calle {rng.randint(1, 200)}, {rng.choice(CITIES)}",
         tier=rng.choice(["standard"] * 6 + ["premium", "key_account"]),
     )
 
@@ -176,8 +250,13 @@ def load(*, units: int = 300, seed: int = 7, progress: Callable[[int], None] | N
             if unit is None:
                 sold_on = today - timedelta(days=age_days)
                 unit = customers.unit_register(
-                    serial_number=serial, sku=sku, customer_id=customer.pk, sold_on=sold_on,
-                    installed_on=None if installed_after is None else sold_on + timedelta(days=installed_after),
+                    serial_number=serial,
+                    sku=sku,
+                    customer_id=customer.pk,
+                    sold_on=sold_on,
+                    installed_on=None
+                    if installed_after is None
+                    else sold_on + timedelta(days=installed_after),
                     dealer=rng.choice(["MediaHogar", "ElectroSur", "Online shop", "Kaufhaus Nord"]),
                 )
                 created_units += 1
@@ -186,9 +265,13 @@ def load(*, units: int = 300, seed: int = 7, progress: Callable[[int], None] | N
                     if not ServiceContract.objects.filter(number=number).exists():
                         starts = unit.sold_on + timedelta(days=700)
                         customers.contract_create(
-                            number=number, customer_id=unit.customer_id, serial_numbers=[serial],
-                            starts_on=starts, ends_on=starts + timedelta(days=1094),
-                            price=Decimal("149.00"), currency="EUR",
+                            number=number,
+                            customer_id=unit.customer_id,
+                            serial_numbers=[serial],
+                            starts_on=starts,
+                            ends_on=starts + timedelta(days=1094),
+                            price=Decimal("149.00"),
+                            currency="EUR",
                         )
                 if problem is not None and not Case.objects.filter(unit=unit).exists():
                     _demo_case(unit, problem, path, actors)
@@ -200,32 +283,68 @@ def load(*, units: int = 300, seed: int = 7, progress: Callable[[int], None] | N
     return f"demo: {created_units} new units, {created_cases} new cases"
 
 
-def _demo_case(unit: Unit, problem: tuple[str, str, str], path: float, actors: dict[str, User]) -> None:
+def _demo_case(
+    unit: Unit, problem: tuple[str, str, str], path: float, actors: dict[str, User]
+) -> None:
     kind, summary, description = problem
     opener = actors["partner_north"] if path < 0.1 else actors["agent"]
     case, _reused = cases.case_open(
-        actor=opener, type=kind, channel="partner" if opener.is_partner else "phone",
-        serial_number=unit.serial_number, summary=summary, description=description,
+        actor=opener,
+        type=kind,
+        channel="partner" if opener.is_partner else "phone",
+        serial_number=unit.serial_number,
+        summary=summary,
+        description=description,
         priority="high" if path > 0.9 else "normal",
     )
     number = case.number
     if opener.is_partner:
-        cases.case_handoff(number=number, actor=actors["supervisor"], to_username="agent", reason="Taken from the partner queue")
+        cases.case_handoff(
+            number=number,
+            actor=actors["supervisor"],
+            to_username="agent",
+            reason="Taken from the partner queue",
+        )
     if path < 0.25:
         return
     agent = actors["agent"]
-    cases.case_add_entry(number=number, actor=agent, kind="call", body="Called the customer; confirmed the symptoms and the address.")
-    cases.case_change_status(number=number, actor=agent, status="in_progress", reason="Diagnosis started")
+    cases.case_add_entry(
+        number=number,
+        actor=agent,
+        kind="call",
+        body="Called the customer; confirmed the symptoms and the address.",
+    )
+    cases.case_change_status(
+        number=number, actor=agent, status="in_progress", reason="Diagnosis started"
+    )
     if path < 0.45:
-        cases.case_add_entry(number=number, actor=agent, kind="message", body="We are looking into it and will call you with an appointment.")
+        cases.case_add_entry(
+            number=number,
+            actor=agent,
+            kind="message",
+            body="We are looking into it and will call you with an appointment.",
+        )
         return
     if path < 0.6:
-        cases.case_change_status(number=number, actor=agent, status="waiting_parts", reason="Spare part ordered")
+        cases.case_change_status(
+            number=number, actor=agent, status="waiting_parts", reason="Spare part ordered"
+        )
         return
     if path < 0.7:
-        cases.case_handoff(number=number, actor=agent, to_username="agent_two", reason="Shift change")
+        cases.case_handoff(
+            number=number, actor=agent, to_username="agent_two", reason="Shift change"
+        )
         return
-    cases.case_change_status(number=number, actor=agent, status="resolved", reason="Repaired on site")
-    cases.case_add_entry(number=number, actor=agent, kind="message", body="Your appliance has been repaired. Thank you for your patience.")
+    cases.case_change_status(
+        number=number, actor=agent, status="resolved", reason="Repaired on site"
+    )
+    cases.case_add_entry(
+        number=number,
+        actor=agent,
+        kind="message",
+        body="Your appliance has been repaired. Thank you for your patience.",
+    )
     if path > 0.85:
-        cases.case_change_status(number=number, actor=agent, status="closed", reason="Customer confirmed")
+        cases.case_change_status(
+            number=number, actor=agent, status="closed", reason="Customer confirmed"
+        )

@@ -60,6 +60,4 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 
 
 def rate_limited_view(request, exception=None):
-    return error_response(
-        429, "rate_limited", _("Too many attempts. Wait a minute and try again.")
-    )
+    return error_response(429, "rate_limited", _("Too many attempts. Wait a minute and try again."))

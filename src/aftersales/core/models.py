@@ -20,3 +20,6 @@ class IdempotencyRecord(models.Model):
                 fields=["user", "scope", "key"], name="%(app_label)s_%(class)s_unique_key"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

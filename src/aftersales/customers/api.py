@@ -43,7 +43,9 @@ def customer_create(request, payload: schemas.CustomerIn):
 
 
 @router.get("/customers", response=CustomerPage)
-def customer_list(request, q: str | None = None, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE):
+def customer_list(
+    request, q: str | None = None, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE
+):
     require(request, "customers.read")
     items, next_cursor = page_by_id_desc(selectors.customer_list(q=q), cursor=cursor, limit=limit)
     return {"items": items, "next": next_cursor}
@@ -61,7 +63,9 @@ def customer_get(request, customer_id: int):
 @router.patch("/customers/{int:customer_id}", response=schemas.CustomerOut)
 def customer_update(request, customer_id: int, payload: schemas.CustomerPatch):
     require(request, "customers.write")
-    return services.customer_update(customer_id=customer_id, **payload.model_dump(exclude_unset=True))
+    return services.customer_update(
+        customer_id=customer_id, **payload.model_dump(exclude_unset=True)
+    )
 
 
 @router.post("/units", response={201: schemas.UnitOut, 200: schemas.UnitOut})
@@ -77,7 +81,10 @@ def unit_register(request, payload: schemas.UnitIn):
 
 @router.get("/units", response=UnitPage)
 def unit_list(
-    request, customer_id: int | None = None, q: str | None = None, cursor: str | None = None,
+    request,
+    customer_id: int | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
 ):
     require(request, "customers.read")
@@ -109,13 +116,20 @@ def contract_create(request, payload: schemas.ContractIn):
 
     def create():
         contract = services.contract_create(**payload.model_dump())
-        return 201, schemas.ContractOut.from_orm(selectors.contract_get(contract.number)).model_dump(mode="json")
+        return 201, schemas.ContractOut.from_orm(
+            selectors.contract_get(contract.number)
+        ).model_dump(mode="json")
 
     return idempotent(request, "contracts", create)
 
 
 @router.get("/contracts", response=ContractPage)
-def contract_list(request, customer_id: int | None = None, cursor: str | None = None, limit: int = DEFAULT_PAGE_SIZE):
+def contract_list(
+    request,
+    customer_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+):
     require(request, "contracts.read")
     items, next_cursor = page_by_id_desc(
         selectors.contract_list(customer_id=customer_id), cursor=cursor, limit=limit

@@ -36,7 +36,9 @@ def _check_header(header: list[str], path: Path) -> list[str]:
     return names
 
 
-def read_rows(path: Path, progress: Callable[[int], None] | None = None) -> Iterator[tuple[int, dict]]:
+def read_rows(
+    path: Path, progress: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, dict]]:
     """Yields (line number, row) without holding the file in memory; `progress` is told how
     far through the file it is (bytes for CSV, rows for XLSX)."""
     suffix = path.suffix.lower()

@@ -50,6 +50,7 @@ def phone_search_variants(raw: str, regions: Sequence[str] = ()) -> list[str]:
 
 # Import rows --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class UnitRow:
     line: int
@@ -114,7 +115,9 @@ def check_unit_row(line: int, row: dict, sku_ids: dict[str, int]) -> UnitRow | R
         return RowError(line, "customer_email", f"{email!r} is not an e-mail address")
     customer_country = normalise_country(row.get("customer_country") or row.get("country") or "")
     if customer_country and not is_country_code(customer_country):
-        return RowError(line, "customer_country", f"{customer_country!r} is not an ISO country code")
+        return RowError(
+            line, "customer_country", f"{customer_country!r} is not an ISO country code"
+        )
     country = normalise_country(row.get("country") or "")
     if country and not is_country_code(country):
         return RowError(line, "country", f"{country!r} is not an ISO country code")

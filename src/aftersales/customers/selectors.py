@@ -66,8 +66,12 @@ def contracts_for_unit(unit_id: int) -> QuerySet[ServiceContract]:
 
 
 def existing_serials(serials: list[str]) -> set[str]:
-    return set(Unit.objects.filter(serial_number__in=serials).values_list("serial_number", flat=True))
+    return set(
+        Unit.objects.filter(serial_number__in=serials).values_list("serial_number", flat=True)
+    )
 
 
 def customer_ids_by_email(emails: list[str]) -> dict[str, int]:
-    return dict(Customer.objects.filter(email__in=emails).values_list("email", "id").order_by("-id"))
+    return dict(
+        Customer.objects.filter(email__in=emails).values_list("email", "id").order_by("-id")
+    )

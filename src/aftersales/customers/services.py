@@ -20,7 +20,9 @@ LANGUAGES = {"en", "es"}
 def _country(value: str, field: str = "country") -> str:
     code = rules.normalise_country(value)
     if not rules.is_country_code(code):
-        raise Invalid(field, _("%(field)s must be a two-letter ISO country code.") % {"field": field})
+        raise Invalid(
+            field, _("%(field)s must be a two-letter ISO country code.") % {"field": field}
+        )
     return code
 
 
@@ -62,8 +64,13 @@ def customer_create(
     tier: str = CustomerTier.STANDARD,
 ) -> Customer:
     fields = _customer_fields(
-        name=name, email=email, phone=phone, country=country, language=language,
-        address=address, tier=tier,
+        name=name,
+        email=email,
+        phone=phone,
+        country=country,
+        language=language,
+        address=address,
+        tier=tier,
     )
     return Customer.objects.create(**fields)
 
@@ -74,13 +81,17 @@ def customer_update(*, customer_id: int, **changes) -> Customer:
     if customer is None:
         raise NotFound(_("Customer %(id)s") % {"id": customer_id})
     current = {
-        "name": customer.name, "email": customer.email, "phone": customer.phone,
-        "country": customer.country, "language": customer.language,
-        "address": customer.address, "tier": customer.tier,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "country": customer.country,
+        "language": customer.language,
+        "address": customer.address,
+        "tier": customer.tier,
     }
     current.update({k: v for k, v in changes.items() if v is not None})
-    for field, value in _customer_fields(**current).items():
-        setattr(customer, field, value)
+    for name, value in _customer_fields(**current).items():
+        setattr(customer, name, value)
     customer.save()
     return customer
 
@@ -248,12 +259,16 @@ def contract_update(
     contract = ServiceContract.objects.select_for_update().filter(number=number).first()
     if contract is None:
         raise NotFound(_("Contract %(number)s") % {"number": number})
-    for field, value in {
-        "starts_on": starts_on, "ends_on": ends_on, "covers_parts": covers_parts,
-        "covers_labour": covers_labour, "covers_travel": covers_travel, "price": price,
+    for name, value in {
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "covers_parts": covers_parts,
+        "covers_labour": covers_labour,
+        "covers_travel": covers_travel,
+        "price": price,
     }.items():
         if value is not None:
-            setattr(contract, field, value)
+            setattr(contract, name, value)
     if contract.ends_on < contract.starts_on:
         raise Invalid("ends_on", _("ends_on cannot be before starts_on."))
     if contract.price < 0:
@@ -317,9 +332,17 @@ def _import_batch(batch: list[rules.UnitRow], report: ImportReport) -> None:
     fresh: list[rules.UnitRow] = []
     for row in batch:
         if row.serial_number in taken:
-            report.reject(rules.RowError(row.line, "serial_number", f"{row.serial_number} is already registered"))
+            report.reject(
+                rules.RowError(
+                    row.line, "serial_number", f"{row.serial_number} is already registered"
+                )
+            )
         elif row.serial_number in seen:
-            report.reject(rules.RowError(row.line, "serial_number", f"{row.serial_number} appears twice in the file"))
+            report.reject(
+                rules.RowError(
+                    row.line, "serial_number", f"{row.serial_number} appears twice in the file"
+                )
+            )
         else:
             seen.add(row.serial_number)
             fresh.append(row)
@@ -331,20 +354,21 @@ def _import_batch(batch: list[rules.UnitRow], report: ImportReport) -> None:
     ids = sorted({r.customer_id for r in fresh if r.customer_id is not None})
     countries = dict(Customer.objects.filter(pk__in=ids).values_list("id", "country"))
     if emails:
-        countries.update(
-            Customer.objects.filter(email__in=emails).values_list("id", "country")
-        )
+        countries.update(Customer.objects.filter(email__in=emails).values_list("id", "country"))
     new_customers: dict[str, Customer] = {}
     for row in fresh:
-        if row.customer_id is None and row.customer_email not in by_email:
-            if row.customer_email not in new_customers:
-                country = row.customer_country or row.country
-                new_customers[row.customer_email] = Customer(
-                    name=row.customer_name or row.customer_email,
-                    email=row.customer_email,
-                    phone=rules.normalise_phone(row.customer_phone, country),
-                    country=country,
-                )
+        if (
+            row.customer_id is None
+            and row.customer_email not in by_email
+            and row.customer_email not in new_customers
+        ):
+            country = row.customer_country or row.country
+            new_customers[row.customer_email] = Customer(
+                name=row.customer_name or row.customer_email,
+                email=row.customer_email,
+                phone=rules.normalise_phone(row.customer_phone, country),
+                country=country,
+            )
     if new_customers:
         missing_country = [c for c in new_customers.values() if not c.country]
         created = Customer.objects.bulk_create(
@@ -362,7 +386,9 @@ def _import_batch(batch: list[rules.UnitRow], report: ImportReport) -> None:
     now = ops.adapt_datetimefield_value(clock.now())
     values: list[tuple] = []
     for row in fresh:
-        customer_id = row.customer_id if row.customer_id is not None else by_email.get(row.customer_email)
+        customer_id = (
+            row.customer_id if row.customer_id is not None else by_email.get(row.customer_email)
+        )
         if customer_id is None:
             reason = (
                 "the new customer needs customer_country (or country)"
@@ -372,13 +398,23 @@ def _import_batch(batch: list[rules.UnitRow], report: ImportReport) -> None:
             report.reject(rules.RowError(row.line, "customer_email", reason))
             continue
         if customer_id not in countries:
-            report.reject(rules.RowError(row.line, "customer_id", f"no customer has id {customer_id}"))
+            report.reject(
+                rules.RowError(row.line, "customer_id", f"no customer has id {customer_id}")
+            )
             continue
-        values.append((
-            row.serial_number, row.product_id, customer_id, ops.adapt_datefield_value(row.sold_on),
-            ops.adapt_datefield_value(row.installed_on), row.country or countries[customer_id],
-            row.dealer, now, now,
-        ))
+        values.append(
+            (
+                row.serial_number,
+                row.product_id,
+                customer_id,
+                ops.adapt_datefield_value(row.sold_on),
+                ops.adapt_datefield_value(row.installed_on),
+                row.country or countries[customer_id],
+                row.dealer,
+                now,
+                now,
+            )
+        )
     # One prepared statement run over the batch: building a model instance per row costs
     # more than the insert itself at a million rows.
     table = Unit._meta.db_table

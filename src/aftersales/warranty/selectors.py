@@ -63,7 +63,9 @@ def unit_entitlement(unit: Unit, on: date) -> rules.Verdict:
     """The unit must come with product and warranty policy loaded (customers.selectors.unit_get)."""
     return rules.entitlement(
         terms=terms_for(unit),
-        unit=rules.UnitDates(sold_on=unit.sold_on, installed_on=unit.installed_on, country=unit.country),
+        unit=rules.UnitDates(
+            sold_on=unit.sold_on, installed_on=unit.installed_on, country=unit.country
+        ),
         contracts=contract_terms_for(unit),
         on=on,
     )

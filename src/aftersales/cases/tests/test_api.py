@@ -9,8 +9,12 @@ from aftersales.accounts.services import token_revoke
 pytestmark = pytest.mark.django_db
 
 NEW_CASE = {
-    "type": "repair", "channel": "phone", "serial_number": "SN-ES-1",
-    "summary": "Drum does not spin", "description": "E21 after the first rinse", "priority": "normal",
+    "type": "repair",
+    "channel": "phone",
+    "serial_number": "SN-ES-1",
+    "summary": "Drum does not spin",
+    "description": "E21 after the first rinse",
+    "priority": "normal",
 }
 
 
@@ -23,7 +27,12 @@ def test_open_case_returns_201_with_number_and_category(agent, world):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["number"] == f"SC-{body['id']:06d}"
-    assert (body["status"], body["category"], body["owner"], body["reused"]) == ("open", "C", "agent", False)
+    assert (body["status"], body["category"], body["owner"], body["reused"]) == (
+        "open",
+        "C",
+        "agent",
+        False,
+    )
     assert body["customer"]["id"] == world["customer"].pk
 
 
@@ -42,8 +51,12 @@ def test_same_unit_same_type_reuses_the_open_case(agent, people, world):
 
 
 def test_idempotency_key_returns_the_first_case(agent, world):
-    first = agent.post("/api/v1/cases", {**NEW_CASE, "type": "installation"}, **{"Idempotency-Key": "k-1"})
-    second = agent.post("/api/v1/cases", {**NEW_CASE, "type": "installation"}, **{"Idempotency-Key": "k-1"})
+    first = agent.post(
+        "/api/v1/cases", {**NEW_CASE, "type": "installation"}, **{"Idempotency-Key": "k-1"}
+    )
+    second = agent.post(
+        "/api/v1/cases", {**NEW_CASE, "type": "installation"}, **{"Idempotency-Key": "k-1"}
+    )
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert len(agent.get("/api/v1/cases").json()["items"]) == 1
@@ -62,7 +75,9 @@ def test_validation_errors_name_the_field(agent, world):
     assert nobody.status_code == 422
     assert nobody.json()["details"]["field"] == "customer_id"
     not_json = agent.client.post(
-        "/api/v1/cases", "{not json", content_type="application/json",
+        "/api/v1/cases",
+        "{not json",
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {agent.token}",
     )
     assert not_json.status_code in (400, 422)
@@ -71,24 +86,42 @@ def test_validation_errors_name_the_field(agent, world):
 
 def test_entries_handoff_and_status_flow(agent, people, world):
     number = open_case(agent).json()["number"]
-    entry = agent.post(f"/api/v1/cases/{number}/entries", {"kind": "message", "body": "We will call you"})
+    entry = agent.post(
+        f"/api/v1/cases/{number}/entries", {"kind": "message", "body": "We will call you"}
+    )
     assert entry.status_code == 201
     assert entry.json()["visible_to_customer"] is True
     note = agent.post(f"/api/v1/cases/{number}/entries", {"kind": "note", "body": "internal"})
     assert note.json()["visible_to_customer"] is False
-    handed = agent.post(f"/api/v1/cases/{number}/handoff", {"to": "supervisor", "reason": "needs a visit"})
+    handed = agent.post(
+        f"/api/v1/cases/{number}/handoff", {"to": "supervisor", "reason": "needs a visit"}
+    )
     assert handed.status_code == 200
     assert handed.json()["owner"] == "supervisor"
     handoff = [e for e in handed.json()["timeline"] if e["kind"] == "handoff"][0]
     assert handoff["data"] == {"from": "agent", "to": "supervisor"}
     assert handoff["body"] == "needs a visit"
-    for status in ("in_progress", "waiting_customer", "in_progress", "resolved", "in_progress", "resolved", "closed"):
-        response = agent.post(f"/api/v1/cases/{number}/status", {"status": status, "reason": "step"})
+    for status in (
+        "in_progress",
+        "waiting_customer",
+        "in_progress",
+        "resolved",
+        "in_progress",
+        "resolved",
+        "closed",
+    ):
+        response = agent.post(
+            f"/api/v1/cases/{number}/status", {"status": status, "reason": "step"}
+        )
         assert response.status_code == 200, (status, response.content)
     final = agent.get(f"/api/v1/cases/{number}").json()
     assert final["status"] == "closed"
     assert final["allowed_statuses"] == []
-    changes = [(e["data"]["from"], e["data"]["to"]) for e in final["timeline"] if e["kind"] == "status_change"]
+    changes = [
+        (e["data"]["from"], e["data"]["to"])
+        for e in final["timeline"]
+        if e["kind"] == "status_change"
+    ]
     assert changes[0] == (None, "open")
     assert changes[-1] == ("resolved", "closed")
     times = [e["at"] for e in final["timeline"]]
@@ -115,24 +148,35 @@ def test_partner_case_waits_unowned_and_is_scoped(people, world):
     number = body["number"]
     assert partner_a.get(f"/api/v1/cases/{number}").status_code == 200
     assert partner_b.get(f"/api/v1/cases/{number}").status_code == 404
-    assert partner_b.post(f"/api/v1/cases/{number}/entries", {"kind": "note", "body": "x"}).status_code == 404
-    assert partner_b.post(f"/api/v1/cases/{number}/status", {"status": "cancelled"}).status_code == 404
+    assert (
+        partner_b.post(f"/api/v1/cases/{number}/entries", {"kind": "note", "body": "x"}).status_code
+        == 404
+    )
+    assert (
+        partner_b.post(f"/api/v1/cases/{number}/status", {"status": "cancelled"}).status_code == 404
+    )
     assert partner_b.get("/api/v1/cases").json()["items"] == []
     assert [c["number"] for c in partner_a.get("/api/v1/cases").json()["items"]] == [number]
     # The brand takes it: a handoff gives it an owner and opens it.
-    taken = people["supervisor"].post(f"/api/v1/cases/{number}/handoff", {"to": "agent", "reason": "queue"})
+    taken = people["supervisor"].post(
+        f"/api/v1/cases/{number}/handoff", {"to": "agent", "reason": "queue"}
+    )
     assert (taken.json()["owner"], taken.json()["status"]) == ("agent", "open")
 
 
 def test_list_filters_search_and_cursor(agent, people, world, settings):
     settings.PHONE_REGIONS = ["ES"]
-    numbers = [open_case(agent, type=t).json()["number"] for t in ("repair", "complaint", "training")]
+    numbers = [
+        open_case(agent, type=t).json()["number"] for t in ("repair", "complaint", "training")
+    ]
     page = agent.get("/api/v1/cases", limit=2).json()
     assert [c["number"] for c in page["items"]] == numbers[::-1][:2]
     rest = agent.get("/api/v1/cases", limit=2, cursor=page["next"]).json()
     assert [c["number"] for c in rest["items"]] == [numbers[0]]
     assert rest["next"] is None
-    assert [c["number"] for c in agent.get("/api/v1/cases", type="complaint").json()["items"]] == [numbers[1]]
+    assert [c["number"] for c in agent.get("/api/v1/cases", type="complaint").json()["items"]] == [
+        numbers[1]
+    ]
     for q in (numbers[2], "SN-ES-1", "lucia@example.com", "+34 612 345 678", "612345678"):
         found = agent.get("/api/v1/cases", q=q).json()["items"]
         assert numbers[2] in [c["number"] for c in found], q
@@ -143,7 +187,9 @@ def test_list_filters_search_and_cursor(agent, people, world, settings):
 def test_track_shows_customer_visible_entries_only(agent, world):
     number = open_case(agent).json()["number"]
     agent.post(f"/api/v1/cases/{number}/entries", {"kind": "note", "body": "internal remark"})
-    agent.post(f"/api/v1/cases/{number}/entries", {"kind": "message", "body": "Technician comes Monday"})
+    agent.post(
+        f"/api/v1/cases/{number}/entries", {"kind": "message", "body": "Technician comes Monday"}
+    )
     public = Client()
     for contact in ("lucia@example.com", "+34612345678", "612 345 678"):
         response = public.get("/api/v1/track", {"number": number, "contact": contact})
@@ -155,7 +201,9 @@ def test_track_shows_customer_visible_entries_only(agent, world):
     assert body["label"] == "Your request is with our service team"
 
 
-def test_track_wrong_contact_and_unknown_number_look_alike_and_are_rate_limited(agent, world, settings):
+def test_track_wrong_contact_and_unknown_number_look_alike_and_are_rate_limited(
+    agent, world, settings
+):
     cache.clear()
     settings.TRACK_FAILURE_RATE = "3/m"
     number = open_case(agent).json()["number"]

@@ -5,9 +5,15 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 POLICY = {
-    "code": "STD-24", "name": "Standard", "months": 24, "covers_parts": True,
-    "covers_labour": True, "covers_travel": False, "starts_from": "sale",
-    "country_overrides": [{"country": "es", "months": 36}], "exclusions": "misuse",
+    "code": "STD-24",
+    "name": "Standard",
+    "months": 24,
+    "covers_parts": True,
+    "covers_labour": True,
+    "covers_travel": False,
+    "starts_from": "sale",
+    "country_overrides": [{"country": "es", "months": 36}],
+    "exclusions": "misuse",
 }
 
 
@@ -20,7 +26,12 @@ def test_manager_creates_policy_and_product(people):
     assert body["country_overrides"] == [{"country": "ES", "months": 36}]
     product = manager.post(
         "/api/v1/products",
-        {"sku": "WM-1", "name": "Washer", "category": "washing_machine", "warranty_policy": "STD-24"},
+        {
+            "sku": "WM-1",
+            "name": "Washer",
+            "category": "washing_machine",
+            "warranty_policy": "STD-24",
+        },
     )
     assert product.status_code == 201
     assert product.json()["warranty_policy"] == "STD-24"
@@ -31,7 +42,8 @@ def test_policy_update_replaces_overrides(people):
     manager = people["manager"]
     manager.post("/api/v1/warranty-policies", POLICY)
     response = manager.patch(
-        "/api/v1/warranty-policies/STD-24", {"months": 12, "country_overrides": [{"country": "PT", "months": 36}]}
+        "/api/v1/warranty-policies/STD-24",
+        {"months": 12, "country_overrides": [{"country": "PT", "months": 36}]},
     )
     assert response.status_code == 200
     assert response.json()["months"] == 12

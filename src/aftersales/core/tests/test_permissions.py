@@ -25,29 +25,77 @@ EVERYONE = (*STAFF, "partner_a")
 
 MATRIX = [
     ("GET", "/api/v1/warranty-policies", None, expectation(*EVERYONE)),
-    ("POST", "/api/v1/warranty-policies", {"code": "P{n}", "name": "P", "months": 12}, expectation("admin", "manager")),
+    (
+        "POST",
+        "/api/v1/warranty-policies",
+        {"code": "P{n}", "name": "P", "months": 12},
+        expectation("admin", "manager"),
+    ),
     ("GET", "/api/v1/products", None, expectation(*EVERYONE)),
-    ("POST", "/api/v1/products", {"sku": "S{n}", "name": "S", "category": "c", "warranty_policy": "STD-24"}, expectation("admin", "manager")),
+    (
+        "POST",
+        "/api/v1/products",
+        {"sku": "S{n}", "name": "S", "category": "c", "warranty_policy": "STD-24"},
+        expectation("admin", "manager"),
+    ),
     ("GET", "/api/v1/customers", None, expectation(*STAFF)),
     ("POST", "/api/v1/customers", {"name": "C", "country": "ES"}, expectation(*OFFICE)),
     ("GET", "/api/v1/units/SN-ES-1", None, expectation(*EVERYONE)),
     ("GET", "/api/v1/units/SN-ES-1/entitlement", None, expectation(*EVERYONE)),
-    ("POST", "/api/v1/units", {"serial_number": "N{n}", "sku": "WM-1", "customer_id": "{customer}", "sold_on": "2026-01-01"}, expectation(*OFFICE)),
+    (
+        "POST",
+        "/api/v1/units",
+        {
+            "serial_number": "N{n}",
+            "sku": "WM-1",
+            "customer_id": "{customer}",
+            "sold_on": "2026-01-01",
+        },
+        expectation(*OFFICE),
+    ),
     ("GET", "/api/v1/contracts", None, expectation(*STAFF)),
     ("GET", "/api/v1/cases", None, expectation(*EVERYONE)),
-    ("POST", "/api/v1/cases", {"type": "other", "serial_number": "SN-ES-1", "summary": "s{n}"}, expectation(*EVERYONE, partner=OK) | {"warehouse": DENIED}),
+    (
+        "POST",
+        "/api/v1/cases",
+        {"type": "other", "serial_number": "SN-ES-1", "summary": "s{n}"},
+        expectation(*EVERYONE, partner=OK) | {"warehouse": DENIED},
+    ),
     ("GET", "/api/v1/cases/{case}", None, expectation(*STAFF, partner=HIDDEN)),
-    ("POST", "/api/v1/cases/{case}/entries", {"kind": "note", "body": "b"}, expectation("admin", "manager", "supervisor", "agent", "technician", partner=HIDDEN)),
-    ("POST", "/api/v1/cases/{case}/handoff", {"to": "{self}", "reason": "r"}, expectation(*OFFICE, partner=DENIED)),
+    (
+        "POST",
+        "/api/v1/cases/{case}/entries",
+        {"kind": "note", "body": "b"},
+        expectation("admin", "manager", "supervisor", "agent", "technician", partner=HIDDEN),
+    ),
+    (
+        "POST",
+        "/api/v1/cases/{case}/handoff",
+        {"to": "{self}", "reason": "r"},
+        expectation(*OFFICE, partner=DENIED),
+    ),
 ]
 
 
-@pytest.mark.parametrize("method,path,body,expected", MATRIX, ids=[f"{m} {p}" for m, p, _b, _e in MATRIX])
+@pytest.mark.parametrize(
+    "method,path,body,expected", MATRIX, ids=[f"{m} {p}" for m, p, _b, _e in MATRIX]
+)
 def test_permission_matrix(people, world, method, path, body, expected):
-    case, _ = case_open(actor=people["agent"].user, type="repair", channel="phone", serial_number="SN-ES-1", summary="x")
+    case, _ = case_open(
+        actor=people["agent"].user,
+        type="repair",
+        channel="phone",
+        serial_number="SN-ES-1",
+        summary="x",
+    )
     for n, role in enumerate(ROLES):
         persona = people[role]
-        fill = {"case": case.number, "customer": world["customer"].pk, "n": n, "self": "supervisor" if n % 2 == 0 else "agent"}
+        fill = {
+            "case": case.number,
+            "customer": world["customer"].pk,
+            "n": n,
+            "self": "supervisor" if n % 2 == 0 else "agent",
+        }
         url = path.format(**fill)
         if method == "GET":
             response = persona.get(url)
@@ -68,11 +116,18 @@ def test_permission_matrix(people, world, method, path, body, expected):
 
 
 def test_partner_b_cannot_reach_partner_a_case(people, world):
-    created = people["partner_a"].post(
-        "/api/v1/cases", {"type": "repair", "serial_number": "SN-ES-1", "summary": "noise"}
-    ).json()
+    created = (
+        people["partner_a"]
+        .post("/api/v1/cases", {"type": "repair", "serial_number": "SN-ES-1", "summary": "noise"})
+        .json()
+    )
     other = people["partner_b"]
     for url in (f"/api/v1/cases/{created['number']}",):
         assert other.get(url).status_code == 404
-    assert other.post(f"/api/v1/cases/{created['number']}/entries", {"kind": "note", "body": "x"}).status_code == 404
+    assert (
+        other.post(
+            f"/api/v1/cases/{created['number']}/entries", {"kind": "note", "body": "x"}
+        ).status_code
+        == 404
+    )
     assert other.get("/api/v1/cases", q=created["number"]).json()["items"] == []

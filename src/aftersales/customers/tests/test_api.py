@@ -10,8 +10,15 @@ pytestmark = pytest.mark.django_db
 def test_customer_phone_is_normalised(agent):
     response = agent.post(
         "/api/v1/customers",
-        {"name": "Jan Berg", "email": "Jan@Example.com", "phone": "0170 5550001", "country": "de",
-         "language": "en", "address": "Hauptstr. 1", "tier": "premium"},
+        {
+            "name": "Jan Berg",
+            "email": "Jan@Example.com",
+            "phone": "0170 5550001",
+            "country": "de",
+            "language": "en",
+            "address": "Hauptstr. 1",
+            "tier": "premium",
+        },
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -26,8 +33,13 @@ def test_customer_phone_is_normalised(agent):
 def test_unit_registration_and_duplicate_serial(agent, world, today):
     customer = world["customer"]
     body = {
-        "serial_number": "SN-2", "sku": "WM-1", "customer_id": customer.pk,
-        "sold_on": str(today), "installed_on": None, "country": None, "dealer": "Shop",
+        "serial_number": "SN-2",
+        "sku": "WM-1",
+        "customer_id": customer.pk,
+        "sold_on": str(today),
+        "installed_on": None,
+        "country": None,
+        "dealer": "Shop",
     }
     created = agent.post("/api/v1/units", body)
     assert created.status_code == 201, created.content
@@ -40,7 +52,12 @@ def test_unit_registration_and_duplicate_serial(agent, world, today):
 
 
 def test_unit_validation_names_the_field(agent, world, today):
-    base = {"serial_number": "SN-3", "sku": "WM-1", "customer_id": world["customer"].pk, "sold_on": str(today)}
+    base = {
+        "serial_number": "SN-3",
+        "sku": "WM-1",
+        "customer_id": world["customer"].pk,
+        "sold_on": str(today),
+    }
     bad_date = agent.post("/api/v1/units", {**base, "sold_on": "2026-02-30"})
     assert bad_date.status_code == 422
     assert bad_date.json()["details"]["errors"][0]["field"] == "sold_on"
@@ -61,7 +78,9 @@ def test_entitlement_endpoint(agent, world, today):
     assert body["warranty"]["active"] is True
     assert body["contract"] is None
     assert "36 months" in body["reason"]
-    later = agent.get("/api/v1/units/SN-ES-1/entitlement", on=str(today + timedelta(days=365 * 4))).json()
+    later = agent.get(
+        "/api/v1/units/SN-ES-1/entitlement", on=str(today + timedelta(days=365 * 4))
+    ).json()
     assert later["category"] == "A"
 
 
@@ -70,9 +89,16 @@ def test_contract_makes_category_b(agent, world, today):
     starts = unit.sold_on + timedelta(days=365 * 3)
     response = agent.post(
         "/api/v1/contracts",
-        {"number": "AMC-1", "customer_id": world["customer"].pk, "serial_numbers": ["SN-ES-1"],
-         "starts_on": str(starts), "ends_on": str(starts + timedelta(days=364)),
-         "covers_parts": True, "covers_labour": True, "price": "149.90"},
+        {
+            "number": "AMC-1",
+            "customer_id": world["customer"].pk,
+            "serial_numbers": ["SN-ES-1"],
+            "starts_on": str(starts),
+            "ends_on": str(starts + timedelta(days=364)),
+            "covers_parts": True,
+            "covers_labour": True,
+            "price": "149.90",
+        },
     )
     assert response.status_code == 201, response.content
     assert response.json()["serial_numbers"] == ["SN-ES-1"]
@@ -82,8 +108,13 @@ def test_contract_makes_category_b(agent, world, today):
     assert body["contract"]["number"] == "AMC-1"
     reversed_dates = agent.post(
         "/api/v1/contracts",
-        {"number": "AMC-2", "customer_id": world["customer"].pk, "serial_numbers": [],
-         "starts_on": str(starts), "ends_on": str(starts - timedelta(days=1))},
+        {
+            "number": "AMC-2",
+            "customer_id": world["customer"].pk,
+            "serial_numbers": [],
+            "starts_on": str(starts),
+            "ends_on": str(starts - timedelta(days=1)),
+        },
     )
     assert reversed_dates.status_code == 422
     assert reversed_dates.json()["details"]["field"] == "ends_on"

@@ -67,7 +67,10 @@ def test_contract_gives_b_after_warranty_and_a_without():
 
 def test_warranty_wins_over_contract_and_before_start_is_paid():
     contract = ContractTerms(number="AMC-2", starts_on=date(2025, 1, 1), ends_on=date(2030, 1, 1))
-    assert entitlement(terms=TERMS, unit=UNIT, contracts=[contract], on=date(2026, 1, 1)).category == "C"
+    assert (
+        entitlement(terms=TERMS, unit=UNIT, contracts=[contract], on=date(2026, 1, 1)).category
+        == "C"
+    )
     before = entitlement(terms=TERMS, unit=UNIT, contracts=[], on=date(2025, 3, 14))
     assert before.category == Category.PAID and "starts on 2025-03-15" in before.reason
 
