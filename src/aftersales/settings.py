@@ -205,6 +205,13 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("AFTERSALES_SMTP_HOST", "localhost")
 EMAIL_PORT = config.env_int("AFTERSALES_SMTP_PORT", 25)
+EMAIL_TIMEOUT = config.env_int("AFTERSALES_SMTP_TIMEOUT", 30, minimum=1)
+SMS_BACKEND = os.environ.get(
+    "AFTERSALES_SMS_BACKEND", "aftersales.notifications.channels.WebhookSmsBackend"
+)
+SMS_WEBHOOK_URL = config.env_url("AFTERSALES_SMS_WEBHOOK_URL", ("http", "https")) or ""
+OUTBOX_LEASE_SECONDS = config.env_int("AFTERSALES_OUTBOX_LEASE_SECONDS", 300, minimum=60)
+OUTBOX_SWEEP_BATCH = config.env_int("AFTERSALES_OUTBOX_SWEEP_BATCH", 200, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "service@aftersales.invalid")
 
 # Countries whose national phone numbers agents type without a +code, e.g. "ES,PT".
