@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 from django_ratelimit.core import is_ratelimited
 
 from aftersales.accounts import rules as access
@@ -45,14 +47,22 @@ def staff_view(action: str | None = None):
     """Logged in, and (when `action` is named) in a role that may do it; else a 403 page."""
 
     def decorate(view):
-        @login_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                if request.htmx:
+                    # A session that ran out mid-page: send the whole window to the log-in
+                    # page (and back), rather than swapping that page into a region.
+                    back = request.htmx.current_url_abs_path or "/"
+                    return HttpResponseClientRedirect(
+                        f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+                    )
+                return redirect_to_login(request.get_full_path())
             if action and not access.allowed(request.user.role, action):
                 return render(
-                    request, "web/error.html",
-                    {"title": _("Not allowed"),
-                     "message": _("Your role may not open this page.")},
+                    request,
+                    "web/error.html",
+                    {"title": _("Not allowed"), "message": _("Your role may not open this page.")},
                     status=403,
                 )
             return view(request, *args, **kwargs)
@@ -85,7 +95,10 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         limited = is_ratelimited(
-            self.request, group="login", key="ip", rate=settings.LOGIN_FAILURE_RATE,
+            self.request,
+            group="login",
+            key="ip",
+            rate=settings.LOGIN_FAILURE_RATE,
             increment=True,
         )
         if limited:
@@ -121,11 +134,9 @@ def dashboard(request):
         {"status": status, "count": counts["by_status"][status], "url": _cases_url(status=status)}
         for status in ACTIVE_STATUSES
     ]
-    mine = (
-        cases.case_list(
-            request.user, CaseFilters(owner=request.user.username, status=ACTIVE_STATUSES)
-        ).order_by("-updated_at", "-pk")[:10]
-    )
+    mine = cases.case_list(
+        request.user, CaseFilters(owner=request.user.username, status=ACTIVE_STATUSES)
+    ).order_by("-updated_at", "-pk")[:10]
     return render(
         request,
         "web/dashboard.html",
@@ -153,7 +164,9 @@ def _search(request, q: str) -> dict:
     if not q:
         return found
     if _may(request, "customers.read"):
-        found["customers"] = list(customers.customer_list(q=q).order_by("name", "pk")[:SEARCH_LIMIT])
+        found["customers"] = list(
+            customers.customer_list(q=q).order_by("name", "pk")[:SEARCH_LIMIT]
+        )
     found["units"] = list(customers.unit_list(q=q).order_by("serial_number")[:SEARCH_LIMIT])
     found["cases"] = list(
         cases.case_list(request.user, CaseFilters(q=q)).order_by("-pk")[:SEARCH_LIMIT]
@@ -175,7 +188,8 @@ def search(request):
         if unit is not None:
             return redirect("web:unit_detail", serial=unit.serial_number)
     return render(
-        request, "web/search.html",
+        request,
+        "web/search.html",
         {"results": _search(request, q), "mode": "search", "global_q": q},
     )
 
@@ -251,6 +265,7 @@ def _intake_page(
             "customer_form": customer_form if may_write else None,
             "unit_form": unit_form if may_write else None,
             "errors": errors or {},
+            "here": reverse("web:intake") if request.method == "POST" else None,
         }
     )
     return render(request, "web/intake.html", context, status=status)
@@ -316,8 +331,10 @@ def intake_open_case(request):
         # The contact joined a case this user may not see (another organisation's).
         messages.info(
             request,
-            _("This unit already has an open case of that type; your contact was added to it "
-              "and the brand's service team will follow up."),
+            _(
+                "This unit already has an open case of that type; your contact was added to it "
+                "and the brand's service team will follow up."
+            ),
         )
         return redirect(f"{reverse('web:intake')}?serial={case.unit.serial_number}")
     if reused:
@@ -341,8 +358,10 @@ def intake_new_customer(request):
         messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
         return redirect(f"{reverse('web:intake')}?customer={customer.pk}")
     return _intake_page(
-        request, customer_form=form,
-        errors={"customer": _("Check the fields of the new customer.")}, status=422,
+        request,
+        customer_form=form,
+        errors={"customer": _("Check the fields of the new customer.")},
+        status=422,
     )
 
 
@@ -355,22 +374,29 @@ def intake_register_unit(request):
         data = form.cleaned_data
         try:
             unit = customer_services.unit_register(
-                serial_number=data["serial_number"], sku=data["sku"],
-                customer_id=data["customer_id"], sold_on=data["sold_on"],
-                installed_on=data["installed_on"], dealer=data["dealer"],
+                serial_number=data["serial_number"],
+                sku=data["sku"],
+                customer_id=data["customer_id"],
+                sold_on=data["sold_on"],
+                installed_on=data["installed_on"],
+                dealer=data["dealer"],
             )
         except DomainError as exc:
             return _intake_page(
-                request, customer_id=customer_id, unit_form=form,
-                errors={"unit": exc.message}, status=exc.status,
+                request,
+                customer_id=customer_id,
+                unit_form=form,
+                errors={"unit": exc.message},
+                status=exc.status,
             )
-        messages.success(
-            request, _("Unit %(serial)s registered.") % {"serial": unit.serial_number}
-        )
+        messages.success(request, _("Unit %(serial)s registered.") % {"serial": unit.serial_number})
         return redirect(f"{reverse('web:intake')}?serial={unit.serial_number}")
     return _intake_page(
-        request, customer_id=customer_id, unit_form=form,
-        errors={"unit": _("Check the fields of the unit.")}, status=422,
+        request,
+        customer_id=customer_id,
+        unit_form=form,
+        errors={"unit": _("Check the fields of the unit.")},
+        status=422,
     )
 
 
@@ -462,6 +488,10 @@ def _case_context(request, case, *, bound: dict, errors: dict) -> dict:
         "can_status": _may(request, "cases.status") and bool(allowed),
         "verdict": unit_entitlement(case.unit, clock.today()) if case.unit_id else None,
     }
+    # Today's reason is shown only when it says something the case's own reason does not.
+    context["same_category"] = (
+        bool(context["verdict"]) and context["verdict"].category == case.category
+    )
     # A form that was just posted comes back bound, with its errors; the others start empty.
     context["entry_form"] = forms.EntryForm(bound.get("entry"))
     if context["can_handoff"]:
@@ -472,9 +502,11 @@ def _case_context(request, case, *, bound: dict, errors: dict) -> dict:
     return context
 
 
-def _case_page(request, case, *, bound: dict | None = None, errors: dict | None = None,
-               status: int = 200):
+def _case_page(
+    request, case, *, bound: dict | None = None, errors: dict | None = None, status: int = 200
+):
     context = _case_context(request, case, bound=bound or {}, errors=errors or {})
+    context["here"] = reverse("web:case_detail", args=[case.number])
     if request.htmx:
         context["partial"] = True
         return render(request, "web/_case_main.html", context, status=status)
@@ -495,15 +527,21 @@ def _case_action(request, number: str, name: str, form, perform, done: str):
     case = _visible_case(request, number)
     if not form.is_valid():
         return _case_page(
-            request, case, bound={name: request.POST},
-            errors={name: _("Check the fields below.")}, status=422,
+            request,
+            case,
+            bound={name: request.POST},
+            errors={name: _("Check the fields below.")},
+            status=422,
         )
     try:
         perform(case, form.cleaned_data)
     except DomainError as exc:
         case = _visible_case(request, number)
         return _case_page(
-            request, case, bound={name: request.POST}, errors={name: exc.message},
+            request,
+            case,
+            bound={name: request.POST},
+            errors={name: exc.message},
             status=exc.status,
         )
     messages.success(request, done)
@@ -517,7 +555,10 @@ def _case_action(request, number: str, name: str, form, perform, done: str):
 def case_add_entry(request, number: str):
     def perform(case, data):
         case_services.case_add_entry(
-            number=case.number, actor=request.user, kind=data["kind"], body=data["body"],
+            number=case.number,
+            actor=request.user,
+            kind=data["kind"],
+            body=data["body"],
             # Unticked leaves the service's default: a message is for the customer, the rest
             # stays internal.
             visible_to_customer=True if data["visible_to_customer"] else None,
@@ -538,7 +579,11 @@ def case_handoff(request, number: str):
 
     form = forms.HandoffForm(request.POST)
     return _case_action(
-        request, number, "handoff", form, perform,
+        request,
+        number,
+        "handoff",
+        form,
+        perform,
         _("Case handed to %(name)s.") % {"name": request.POST.get("to", "")},
     )
 
@@ -573,8 +618,9 @@ def unit_detail(request, serial: str):
             "show_customer": not partner,
             "contracts": [] if partner else list(customers.contracts_for_unit(unit.pk)),
             "unit_cases": list(
-                cases.case_list(request.user, CaseFilters(serial_number=unit.serial_number))
-                .order_by("-pk")[:50]
+                cases.case_list(
+                    request.user, CaseFilters(serial_number=unit.serial_number)
+                ).order_by("-pk")[:50]
             ),
             "may_open_case": _may(request, "cases.create"),
         },
@@ -593,11 +639,14 @@ def customer_detail(request, customer_id: int):
         "web/customer_detail.html",
         {
             "customer": customer,
-            "units": list(customers.unit_list(customer_id=customer.pk).order_by("serial_number")[:100]),
+            "units": list(
+                customers.unit_list(customer_id=customer.pk).order_by("serial_number")[:100]
+            ),
             "contracts": list(customers.contract_list(customer_id=customer.pk)[:50]),
             "customer_cases": list(
-                cases.case_list(request.user, CaseFilters(customer_id=customer.pk))
-                .order_by("-pk")[:50]
+                cases.case_list(request.user, CaseFilters(customer_id=customer.pk)).order_by("-pk")[
+                    :50
+                ]
             ),
             "may_open_case": _may(request, "cases.create"),
         },

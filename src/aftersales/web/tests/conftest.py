@@ -1,0 +1,1 @@
+from aftersales.web.tests.fixtures import *  # noqa: F403
