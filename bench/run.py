@@ -10,6 +10,7 @@ import time
 import timeit
 
 from bench import common
+from bench.sla import bench_sla
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -182,7 +183,8 @@ def bench_import() -> None:
         )
 
 
-BENCHMARKS = {"intake": bench_intake, "entitlement": bench_entitlement, "import": bench_import}
+BENCHMARKS = {"intake": bench_intake, "entitlement": bench_entitlement, "import": bench_import,
+              "sla": bench_sla}
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")

@@ -168,7 +168,7 @@ def test_serve_runs_the_production_server_and_the_worker(installation):
         text=True,
     )
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + 120
         body = None
         while time.time() < deadline and body is None:
             try:
@@ -181,12 +181,15 @@ def test_serve_runs_the_production_server_and_the_worker(installation):
                 time.sleep(0.3)
         assert body is not None and b"/api/v1/cases" in body
         assert "gunicorn" in server_header.lower()
-        workers = subprocess.run(
-            ["pgrep", "-P", str(server.pid), "-f", "aftersales.cli worker"],
-            capture_output=True,
-            text=True,
-        )
-        assert workers.stdout.strip(), "the embedded background worker is not running"
+        worker = ""
+        while time.time() < deadline and not worker:
+            worker = subprocess.run(
+                ["pgrep", "-P", str(server.pid), "-f", "aftersales.cli worker"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            time.sleep(0.2)
+        assert worker, "the embedded background worker is not running"
     finally:
         server.terminate()
         server.wait(timeout=60)

@@ -9,6 +9,7 @@ from aftersales.cases.api import router as case_router
 from aftersales.catalog.api import router as catalog_router
 from aftersales.core.api import API_AUTH, install_error_handlers
 from aftersales.customers.api import router as customer_router
+from aftersales.sla.api import router as sla_router
 from aftersales.warranty.api import router as warranty_router
 
 api = NinjaAPI(
@@ -25,3 +26,4 @@ api.add_router("", customer_router)
 api.add_router("", warranty_router)
 api.add_router("", case_router)
 api.add_router("", public_case_router)
+api.add_router("", sla_router)

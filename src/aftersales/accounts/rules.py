@@ -34,6 +34,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "cases.write": ALL - {Role.WAREHOUSE},
     "cases.handoff": OFFICE,
     "cases.status": ALL - {Role.WAREHOUSE},
+    "sla.read": BRAND_STAFF,
+    "sla.write": CONFIGURERS,
+    "sla.at_risk": ALL,
+    "sla.events": OFFICE,
 }
 
 

@@ -7,8 +7,10 @@ from ninja import Query, Router
 from aftersales.cases import rules, schemas, selectors, services
 from aftersales.core.api import DEFAULT_PAGE_SIZE, idempotent, json_response, page_by_id_desc
 from aftersales.core.errors import NotFound
-from aftersales.core.ratelimits import count_failure, refuse_if_exhausted
 from aftersales.core.permissions import require
+from aftersales.core.ratelimits import count_failure, refuse_if_exhausted
+from aftersales.sla import schemas as sla_schemas
+from aftersales.sla import selectors as sla_selectors
 
 router = Router(tags=["cases"])
 public_router = Router(tags=["public"])
@@ -23,6 +25,7 @@ def case_detail(viewer, number: str) -> dict:
         schemas.EntryOut.from_orm(e).model_dump(mode="json") for e in selectors.timeline(case)
     ]
     out["allowed_statuses"] = [s.value for s in rules.allowed_next(case.status)]
+    out["sla"] = [sla_schemas.clock_dict(view) for view in sla_selectors.clock_views(case)]
     return out
 
 
@@ -60,8 +63,13 @@ class CaseQuery(schemas.Schema):
 def case_list(request, query: Query[CaseQuery]):
     user = require(request, "cases.read")
     filters = selectors.CaseFilters(
-        status=query.status, type=query.type, priority=query.priority, owner=query.owner,
-        customer_id=query.customer_id, serial_number=query.serial_number, q=query.q,
+        status=query.status,
+        type=query.type,
+        priority=query.priority,
+        owner=query.owner,
+        customer_id=query.customer_id,
+        serial_number=query.serial_number,
+        q=query.q,
     )
     items, next_cursor = page_by_id_desc(
         selectors.case_list(user, filters), cursor=query.cursor, limit=query.limit
@@ -95,7 +103,9 @@ def case_handoff(request, number: str, payload: schemas.HandoffIn):
 def case_status(request, number: str, payload: schemas.StatusIn):
     user = require(request, "cases.status")
     _visible_or_404(request, number)
-    services.case_change_status(number=number, actor=user, status=payload.status, reason=payload.reason)
+    services.case_change_status(
+        number=number, actor=user, status=payload.status, reason=payload.reason
+    )
     return json_response(200, case_detail(user, number))
 
 
@@ -116,6 +126,16 @@ def track_case(request, number: str, contact: str) -> dict:
         "summary": case.summary,
         "product": case.unit.product.name if case.unit_id else None,
         "last_update": tracked.last_update,
+        "promised_by": sla_selectors.promised_by(case),
+        "compensation": [
+            {
+                "amount": str(line.amount),
+                "currency": line.currency,
+                "reason": line.reason,
+                "at": line.created_at,
+            }
+            for line in sla_selectors.compensation_lines(case, customer_only=True)
+        ],
         "timeline": [{"at": e.at, "text": schemas.customer_text(e)} for e in tracked.entries],
     }
 

@@ -6,15 +6,29 @@ from typing import Literal
 from ninja import Field, Schema
 
 from aftersales.cases import rules
+from aftersales.sla.schemas import ClockOut
 
 CaseTypeField = Literal[
-    "repair", "installation", "technical_guidance", "complaint", "training", "sample_test",
-    "marketing_support", "delivery", "other",
+    "repair",
+    "installation",
+    "technical_guidance",
+    "complaint",
+    "training",
+    "sample_test",
+    "marketing_support",
+    "delivery",
+    "other",
 ]
 ChannelField = Literal["phone", "email", "web", "walk_in", "partner", "api"]
 PriorityField = Literal["low", "normal", "high", "urgent"]
 StatusField = Literal[
-    "new", "open", "in_progress", "waiting_customer", "waiting_parts", "resolved", "closed",
+    "new",
+    "open",
+    "in_progress",
+    "waiting_customer",
+    "waiting_parts",
+    "resolved",
+    "closed",
     "cancelled",
 ]
 
@@ -94,6 +108,7 @@ class CaseOut(Schema):
 class CaseDetailOut(CaseOut):
     timeline: list[EntryOut]
     allowed_statuses: list[str]
+    sla: list[ClockOut]
 
 
 class CasePage(Schema):
@@ -106,6 +121,13 @@ class TrackEntryOut(Schema):
     text: str
 
 
+class TrackCompensationOut(Schema):
+    amount: str = Field(description="Decimal amount, e.g. 20.00")
+    currency: str
+    reason: str
+    at: datetime
+
+
 class TrackOut(Schema):
     number: str
     status: str
@@ -113,6 +135,8 @@ class TrackOut(Schema):
     summary: str
     product: str | None
     last_update: datetime
+    promised_by: datetime | None = None
+    compensation: list[TrackCompensationOut] = []
     timeline: list[TrackEntryOut]
 
 

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from django.db import transaction
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from aftersales.accounts import rules as access
@@ -76,11 +82,13 @@ def case_open(
         )
         if unit is None:
             raise Invalid(
-                "serial_number", _("No unit has serial number %(serial)s.") % {"serial": serial_number}
+                "serial_number",
+                _("No unit has serial number %(serial)s.") % {"serial": serial_number},
             )
         if customer_id is not None and customer_id != unit.customer_id:
             raise Invalid(
-                "customer_id", _("Unit %(serial)s belongs to another customer.") % {"serial": unit.serial_number}
+                "customer_id",
+                _("Unit %(serial)s belongs to another customer.") % {"serial": unit.serial_number},
             )
         customer = unit.customer
     elif customer_id is not None:
@@ -88,7 +96,9 @@ def case_open(
         if customer is None:
             raise Invalid("customer_id", _("No customer has id %(id)s.") % {"id": customer_id})
     else:
-        raise Invalid("customer_id", _("Name the customer (customer_id) or the unit (serial_number)."))
+        raise Invalid(
+            "customer_id", _("Name the customer (customer_id) or the unit (serial_number).")
+        )
 
     now = clock.now()
     if unit is not None:
@@ -139,17 +149,27 @@ def case_open(
     TimelineEntry.objects.bulk_create(
         [
             TimelineEntry(
-                case=case, kind=EntryKind.CONTACT, actor=actor, actor_label=label, at=now,
+                case=case,
+                kind=EntryKind.CONTACT,
+                actor=actor,
+                actor_label=label,
+                at=now,
                 body="\n\n".join(p for p in (case.summary, case.description) if p),
                 data={"channel": channel},
             ),
             TimelineEntry(
-                case=case, kind=EntryKind.STATUS_CHANGE, actor=actor, actor_label=label, at=now,
-                body=_("Case opened"), visible_to_customer=True,
+                case=case,
+                kind=EntryKind.STATUS_CHANGE,
+                actor=actor,
+                actor_label=label,
+                at=now,
+                body=_("Case opened"),
+                visible_to_customer=True,
                 data={"from": None, "to": case.status},
             ),
         ]
     )
+    _sla().clocks_start(case=case)
     return case, False
 
 
@@ -172,6 +192,8 @@ def case_add_entry(
     )
     case.updated_at = entry.at
     case.save(update_fields=["updated_at"])
+    if visible_to_customer and actor is not None:
+        _sla().clocks_first_response(case=case, at=entry.at)
     return entry
 
 
@@ -197,11 +219,15 @@ def case_handoff(*, number: str, actor: User, to_username: str, reason: str) -> 
         )
     target = user_by_username(to_username)
     if target is None or not access.becomes_owner(target.role):
-        raise Invalid("to", _("%(name)s is not a brand user who can own cases.") % {"name": to_username})
+        raise Invalid(
+            "to", _("%(name)s is not a brand user who can own cases.") % {"name": to_username}
+        )
     if not reason.strip():
         raise Invalid("reason", _("Say why the case changes hands."))
     if case.owner_id == target.pk:
-        raise Conflict("same_owner", _("%(name)s already owns this case.") % {"name": target.username})
+        raise Conflict(
+            "same_owner", _("%(name)s already owns this case.") % {"name": target.username}
+        )
     previous = case.owner
     _entry(
         case,
@@ -213,7 +239,9 @@ def case_handoff(*, number: str, actor: User, to_username: str, reason: str) -> 
     case.owner = target
     new_status = rules.status_after_taking_owner(case.status)
     if new_status != case.status:
-        _status_entry(case, actor=actor, old=case.status, new=new_status, reason=_("Owner assigned"))
+        _status_entry(
+            case, actor=actor, old=case.status, new=new_status, reason=_("Owner assigned")
+        )
         case.status = new_status
     case.updated_at = clock.now()
     case.save(update_fields=["owner", "status", "updated_at"])
@@ -234,8 +262,11 @@ def case_change_status(*, number: str, actor: User | None, status: str, reason: 
             "invalid_transition",
             _("A %(current)s case cannot become %(target)s.")
             % {"current": case.status, "target": target.value},
-            {"from": case.status, "to": target.value,
-             "allowed": [s.value for s in rules.allowed_next(case.status)]},
+            {
+                "from": case.status,
+                "to": target.value,
+                "allowed": [s.value for s in rules.allowed_next(case.status)],
+            },
         )
     if target == Status.OPEN and case.owner_id is None:
         if actor is None or not access.becomes_owner(actor.role):
@@ -253,5 +284,158 @@ def case_change_status(*, number: str, actor: User | None, status: str, reason: 
         case.resolved_at = None
     _status_entry(case, actor=actor, old=old, new=target, reason=reason.strip())
     case.save(update_fields=["status", "owner", "updated_at", "resolved_at", "closed_at"])
+    _sla().clocks_on_status(case=case, old=old, new=target.value, at=now)
     return case
 
+
+def _sla():
+    # Imported when called: sla.services records its timeline entries through this module.
+    from aftersales.sla import services as sla_services
+
+    return sla_services
+
+
+# Written by other apps (SLA escalation, events) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One timeline entry another app records on a case."""
+
+    case_id: int
+    body: str
+    data: dict = field(default_factory=dict)
+    kind: str = EntryKind.SYSTEM
+    visible_to_customer: bool = False
+    actor: User | None = None
+
+
+def case_record_events(*, events: Iterable[CaseEvent], at: datetime | None = None) -> int:
+    """Appends entries to case timelines in one insert. Takes no lock on the cases, so a
+    caller holding other locks (the SLA sweep holds clock rows) cannot deadlock with a status
+    change, which locks the case first."""
+    at = at or clock.now()
+    events = list(events)
+    if connection.vendor == "postgresql" and len(events) > 50:
+        # Thousands of rows at once (an escalation storm) go in as one JSON parameter: a
+        # VALUES list with a placeholder per field costs more to build than to run.
+        table = connection.ops.quote_name(TimelineEntry._meta.db_table)
+        rows = [
+            {
+                "case_id": e.case_id,
+                "kind": str(e.kind),
+                "body": e.body,
+                "actor_id": e.actor.pk if e.actor else None,
+                "actor_label": e.actor.username if e.actor else "system",
+                "visible_to_customer": e.visible_to_customer,
+                "data": e.data,
+            }
+            for e in events
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (case_id, kind, body, actor_id, actor_label, at,"
+                " visible_to_customer, data) SELECT case_id, kind, body, actor_id, actor_label,"
+                " %s, visible_to_customer, data FROM jsonb_to_recordset(%s::jsonb) AS t("
+                "case_id bigint, kind varchar, body text, actor_id bigint, actor_label varchar,"
+                " visible_to_customer boolean, data jsonb)",
+                [at, json.dumps(rows, cls=DjangoJSONEncoder)],
+            )
+        return len(events)
+    rows = [
+        TimelineEntry(
+            case_id=event.case_id,
+            kind=event.kind,
+            body=event.body,
+            actor=event.actor,
+            actor_label=event.actor.username if event.actor else "system",
+            at=at,
+            visible_to_customer=event.visible_to_customer,
+            data=event.data,
+        )
+        for event in events
+    ]
+    TimelineEntry.objects.bulk_create(rows)
+    return len(rows)
+
+
+def case_record_event(
+    *,
+    case: Case,
+    body: str,
+    data: dict | None = None,
+    kind: str = EntryKind.SYSTEM,
+    visible_to_customer: bool = False,
+    actor: User | None = None,
+) -> None:
+    """Appends one entry to a case's timeline (see `case_record_events`)."""
+    case_record_events(
+        events=[
+            CaseEvent(
+                case_id=case.pk,
+                body=body,
+                data=data or {},
+                kind=kind,
+                visible_to_customer=visible_to_customer,
+                actor=actor,
+            )
+        ]
+    )
+
+
+@transaction.atomic
+def case_raise_priority(*, case_id: int, reason: str, data: dict | None = None) -> str | None:
+    """Moves the case one priority up (low, normal, high, urgent) with a timeline entry;
+    returns the new priority, or None when it is already urgent or no longer active."""
+    case = Case.objects.select_for_update().filter(pk=case_id).first()
+    if case is None or case.status not in rules.ACTIVE:
+        return None
+    order = [p.value for p in rules.Priority]
+    index = order.index(case.priority) if case.priority in order else len(order) - 1
+    if index + 1 >= len(order):
+        return None
+    old, case.priority = case.priority, order[index + 1]
+    case.updated_at = clock.now()
+    case.save(update_fields=["priority", "updated_at"])
+    _entry(
+        case,
+        kind=EntryKind.SYSTEM,
+        body=reason,
+        data={**(data or {}), "priority": {"from": old, "to": case.priority}},
+    )
+    return case.priority
+
+
+@transaction.atomic
+def case_reassign(*, case_id: int, to: User, reason: str, data: dict | None = None) -> bool:
+    """Hands an active case to `to` on the system's behalf (an escalation), with a handoff
+    entry. False when the case is not active or `to` already owns it."""
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None or case.status not in rules.ACTIVE or case.owner_id == to.pk:
+        return False
+    if not access.becomes_owner(to.role):
+        raise Invalid("to", _("%(name)s cannot own cases.") % {"name": to.username})
+    previous = case.owner
+    _entry(
+        case,
+        kind=EntryKind.HANDOFF,
+        body=reason,
+        data={
+            **(data or {}),
+            "from": previous.username if previous else None,
+            "to": to.username,
+        },
+    )
+    case.owner = to
+    new_status = rules.status_after_taking_owner(case.status)
+    if new_status != case.status:
+        _status_entry(case, actor=None, old=case.status, new=new_status, reason=_("Owner assigned"))
+        case.status = new_status
+    case.updated_at = clock.now()
+    case.save(update_fields=["owner", "status", "updated_at"])
+    return True

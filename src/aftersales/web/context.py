@@ -12,6 +12,7 @@ NAV = [
     # (url name, label, permission needed or None, url-name prefixes that mark it current)
     ("web:intake", _("Intake"), "cases.create", ("intake",)),
     ("web:case_list", _("Cases"), "cases.read", ("case_",)),
+    ("web:at_risk", _("At risk"), "cases.read", ("at_risk",)),
     ("web:dashboard", _("Dashboard"), None, ("dashboard",)),
 ]
 

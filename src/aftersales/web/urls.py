@@ -14,6 +14,7 @@ urlpatterns = [
     path("intake/customer/", views.intake_new_customer, name="intake_new_customer"),
     path("intake/unit/", views.intake_register_unit, name="intake_register_unit"),
     path("cases/", views.case_list, name="case_list"),
+    path("at-risk/", views.at_risk, name="at_risk"),
     path("cases/<str:number>/", views.case_detail, name="case_detail"),
     path("cases/<str:number>/entries/", views.case_add_entry, name="case_add_entry"),
     path("cases/<str:number>/handoff/", views.case_handoff, name="case_handoff"),

@@ -33,10 +33,12 @@ from aftersales.core.errors import DomainError, TooManyAttempts
 from aftersales.core.ratelimits import refuse_if_exhausted
 from aftersales.customers import selectors as customers
 from aftersales.customers import services as customer_services
+from aftersales.sla import selectors as sla
 from aftersales.warranty.selectors import unit_entitlement
 from aftersales.web import forms, paging
 
 SEARCH_LIMIT = 8
+DASHBOARD_AT_RISK_LIMIT = 99  # counted up to here, then shown as "99+"
 ACTIVE_STATUSES = [s.value for s in case_rules.Status if s in case_rules.ACTIVE]
 
 
@@ -137,6 +139,7 @@ def dashboard(request):
     mine = cases.case_list(
         request.user, CaseFilters(owner=request.user.username, status=ACTIVE_STATUSES)
     ).order_by("-updated_at", "-pk")[:10]
+    risky, more_risky = sla.at_risk(request.user, limit=DASHBOARD_AT_RISK_LIMIT)
     return render(
         request,
         "web/dashboard.html",
@@ -149,6 +152,8 @@ def dashboard(request):
             "unowned_url": _cases_url(owner="none", status="new"),
             "today_url": _cases_url(sort="opened"),
             "my_cases": mine,
+            "at_risk_count": len(risky),
+            "at_risk_more": more_risky is not None,
         },
     )
 
@@ -425,6 +430,9 @@ def case_list(request):
     rows, next_cursor = paging.page(
         queryset, sort=sort, descending=descending, cursor=request.GET.get("cursor")
     )
+    urgent = sla.most_urgent_clocks([case.pk for case in rows])
+    for case in rows:
+        case.sla_clock = urgent.get(case.pk)
     return render(
         request,
         "web/case_list.html",
@@ -487,6 +495,8 @@ def _case_context(request, case, *, bound: dict, errors: dict) -> dict:
         "can_handoff": _may(request, "cases.handoff") and case.status not in case_rules.FINAL,
         "can_status": _may(request, "cases.status") and bool(allowed),
         "verdict": unit_entitlement(case.unit, clock.today()) if case.unit_id else None,
+        "sla_clocks": sla.clock_views(case),
+        "compensation": list(sla.compensation_lines(case)),
     }
     # Today's reason is shown only when it says something the case's own reason does not.
     context["same_category"] = (
@@ -598,6 +608,27 @@ def case_change_status(request, number: str):
 
     form = forms.StatusForm(request.POST)
     return _case_action(request, number, "status", form, perform, _("Status changed."))
+
+
+# At risk -----------------------------------------------------------------------------------
+
+
+@staff_view("cases.read")
+def at_risk(request):
+    """Running clocks past their warn point, soonest due first; a partner sees its own cases."""
+    try:
+        rows, next_cursor = sla.at_risk(request.user, cursor=request.GET.get("cursor") or None)
+    except DomainError:
+        rows, next_cursor = sla.at_risk(request.user)
+    return render(
+        request,
+        "web/at_risk.html",
+        {
+            "rows": rows,
+            "next_url": _with_params(request, cursor=next_cursor) if next_cursor else None,
+            "first_url": _with_params(request, cursor=None) if request.GET.get("cursor") else None,
+        },
+    )
 
 
 # Units and customers -----------------------------------------------------------------------

@@ -4,9 +4,12 @@ an unknown number and a wrong contact, a limit on failed attempts, English and S
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import formats, timezone
 
 from aftersales.cases import services as case_services
 
@@ -112,3 +115,16 @@ def test_no_inline_script_or_style():
     body = Client().get("/track/").content.decode()
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body)
     assert "style=" not in body
+
+
+def test_tracking_shows_the_promised_date(make_case, clean_cache):
+    with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False):
+        case = make_case()
+        response = track(Client(), case.number, "jan@example.com")
+        promised = response.context["result"]["promised_by"]
+        assert promised is not None
+        body = response.content.decode()
+        assert "We promise to resolve it by" in body
+        assert formats.date_format(timezone.localtime(promised), "DATETIME_FORMAT") in body
+        spanish = track(Client(), case.number, "jan@example.com", headers={"Accept-Language": "es"})
+        assert "Nos comprometemos a resolverlo antes del" in spanish.content.decode()
