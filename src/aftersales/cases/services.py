@@ -102,11 +102,14 @@ def case_open(
 
     now = clock.now()
     if unit is not None:
-        active = (
-            Case.objects.filter(unit=unit, type=type, status__in=[s.value for s in rules.ACTIVE])
-            .order_by("id")
-            .first()
+        candidates = Case.objects.filter(
+            unit=unit, type=type, status__in=[s.value for s in rules.ACTIVE]
         )
+        if actor is not None and actor.is_partner:
+            # A partner's contact joins only its own organisation's case: it must never be
+            # handed back a case it is not allowed to see.
+            candidates = candidates.filter(partner_id=actor.partner_id)
+        active = candidates.order_by("id").first()
         if active is not None and rules.should_reuse(active.status, active.type, type):
             _entry(
                 active,
@@ -215,7 +218,7 @@ def case_handoff(*, number: str, actor: User, to_username: str, reason: str) -> 
         raise Conflict(
             "case_final",
             _("Case %(number)s is %(status)s and cannot change hands.")
-            % {"number": case.number, "status": case.status},
+            % {"number": case.number, "status": rules.STATUS_LABELS[Status(case.status)]},
         )
     target = user_by_username(to_username)
     if target is None or not access.becomes_owner(target.role):
@@ -260,8 +263,11 @@ def case_change_status(*, number: str, actor: User | None, status: str, reason: 
     if not rules.can_transition(case.status, target):
         raise Conflict(
             "invalid_transition",
-            _("A %(current)s case cannot become %(target)s.")
-            % {"current": case.status, "target": target.value},
+            _("A case that is %(current)s cannot become %(target)s.")
+            % {
+                "current": rules.STATUS_LABELS[Status(case.status)],
+                "target": rules.STATUS_LABELS[target],
+            },
             {
                 "from": case.status,
                 "to": target.value,

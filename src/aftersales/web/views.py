@@ -332,16 +332,6 @@ def intake_open_case(request):
         )
     except DomainError as exc:
         return _intake_page(request, **page, errors={"case": exc.message}, status=exc.status)
-    if cases.case_get(request.user, case.number) is None:
-        # The contact joined a case this user may not see (another organisation's).
-        messages.info(
-            request,
-            _(
-                "This unit already has an open case of that type; your contact was added to it "
-                "and the brand's service team will follow up."
-            ),
-        )
-        return redirect(f"{reverse('web:intake')}?serial={case.unit.serial_number}")
     if reused:
         messages.info(request, _("Added to the open case %(number)s.") % {"number": case.number})
     else:

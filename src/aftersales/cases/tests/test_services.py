@@ -97,3 +97,38 @@ def test_a_case_without_unit_is_paid_and_says_why(people, world):
         summary="How to descale",
     )
     assert case.category == "A" and "No unit" in case.category_reason
+
+
+@pytest.mark.django_db
+def test_a_partner_contact_never_joins_a_case_it_cannot_see(people, world):
+    brand_case, _ = services.case_open(
+        actor=people["agent"].user,
+        type="repair",
+        channel="phone",
+        serial_number="SN-ES-1",
+        summary="noise",
+    )
+    partner_case, reused = services.case_open(
+        actor=people["partner_a"].user,
+        type="repair",
+        channel="partner",
+        serial_number="SN-ES-1",
+        summary="noise",
+    )
+    assert not reused and partner_case.pk != brand_case.pk
+    again, reused = services.case_open(
+        actor=people["partner_a"].user,
+        type="repair",
+        channel="partner",
+        serial_number="SN-ES-1",
+        summary="still noisy",
+    )
+    assert reused and again.pk == partner_case.pk
+    other, reused = services.case_open(
+        actor=people["partner_b"].user,
+        type="repair",
+        channel="partner",
+        serial_number="SN-ES-1",
+        summary="noise",
+    )
+    assert not reused and other.pk not in (brand_case.pk, partner_case.pk)

@@ -407,7 +407,7 @@ def test_partner_case_from_intake_waits_unowned_and_is_the_partners(client_as, u
     assert case.status == "new" and case.owner is None and case.partner.code == "UI-A"
 
 
-def test_partner_contact_joining_another_organisations_case_is_not_shown(client_as, make_case):
+def test_partner_contact_opens_its_own_case_beside_another_organisations(client_as, make_case):
     brand_case = make_case("agent")
     response = client_as("partner_a").post(
         "/intake/case/",
@@ -423,7 +423,9 @@ def test_partner_contact_joining_another_organisations_case_is_not_shown(client_
     assert response.status_code == 200
     body = text_of(response)
     assert brand_case.number not in body
-    assert "your contact was added to it" in body
+    partner_case = brand_case.unit.cases.exclude(pk=brand_case.pk).get()
+    assert partner_case.partner.code == "UI-A"
+    assert partner_case.number in body
 
 
 def test_intake_creates_a_customer_and_registers_a_unit(client_as, ui_world):
@@ -718,7 +720,7 @@ def test_refused_transition_shows_the_message_not_a_500(headers, client_as, make
     )
     assert response.status_code == 409
     body = text_of(response)
-    assert "A open case cannot become closed." in body
+    assert "A case that is open cannot become closed." in body
     assert 'role="alert"' in body
     case.refresh_from_db()
     assert case.status == "open"
