@@ -111,7 +111,7 @@ def test_intake_to_tracking(live_server, shop, browser_page, artifacts):
     )
     page.locator("#action-status").get_by_role("button", name="Change status").click()
     expect(page.locator("#action-status .form-error")).to_contain_text(
-        "A in_progress case cannot become closed."
+        "A case that is in progress cannot become closed."
     )
     assert page.url == case_url
     # The browser logs the 409 answer itself as a console error; nothing else may be there.
