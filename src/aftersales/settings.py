@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "aftersales.cases",
     "aftersales.notifications",
     "aftersales.sla",
+    "aftersales.inventory",
+    "aftersales.workorders",
+    "aftersales.billing",
     "aftersales.web",
     "aftersales.portal",
 ]
@@ -212,6 +215,8 @@ SMS_BACKEND = os.environ.get(
 SMS_WEBHOOK_URL = config.env_url("AFTERSALES_SMS_WEBHOOK_URL", ("http", "https")) or ""
 OUTBOX_LEASE_SECONDS = config.env_int("AFTERSALES_OUTBOX_LEASE_SECONDS", 300, minimum=60)
 OUTBOX_SWEEP_BATCH = config.env_int("AFTERSALES_OUTBOX_SWEEP_BATCH", 200, minimum=1)
+# A new job on a unit repaired within this many days is flagged as a repeat repair.
+WORKORDER_REPEAT_DAYS = config.env_int("AFTERSALES_REPEAT_REPAIR_DAYS", 90, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "service@aftersales.invalid")
 
 # Countries whose national phone numbers agents type without a +code, e.g. "ES,PT".

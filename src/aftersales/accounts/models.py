@@ -20,6 +20,15 @@ class User(AbstractUser):
         blank=True,
         related_name="users",
     )
+    service_centre = models.ForeignKey(
+        "network.ServiceCentre",
+        verbose_name=_("service centre"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        help_text=_("Where a technician is based or which centre a supervisor dispatches for."),
+    )
     language = models.CharField(_("language"), max_length=8, default="en")
 
     class Meta:

@@ -19,6 +19,7 @@ ALL = frozenset(Role)
 BRAND_STAFF = ALL - {Role.PARTNER}
 OFFICE = frozenset({Role.ADMIN, Role.MANAGER, Role.SUPERVISOR, Role.AGENT})
 CONFIGURERS = frozenset({Role.ADMIN, Role.MANAGER})
+DISPATCHERS = frozenset({Role.ADMIN, Role.MANAGER, Role.SUPERVISOR})
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "catalog.read": ALL,
@@ -38,6 +39,20 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "sla.write": CONFIGURERS,
     "sla.at_risk": ALL,
     "sla.events": OFFICE,
+    "network.read": ALL,
+    "network.write": CONFIGURERS,
+    "workorders.read": ALL,
+    "workorders.create": OFFICE | {Role.PARTNER},
+    "workorders.dispatch": DISPATCHERS,
+    "workorders.work": DISPATCHERS | {Role.TECHNICIAN, Role.PARTNER},
+    "workorders.verify": DISPATCHERS,
+    "workorders.custody": ALL,
+    "workorders.quote": ALL - {Role.WAREHOUSE},
+    "workorders.approve": OFFICE | {Role.PARTNER},
+    "workorders.close": OFFICE | {Role.PARTNER},
+    "workorders.report": DISPATCHERS | {Role.TECHNICIAN},
+    "billing.invoice": OFFICE | {Role.PARTNER},
+    "billing.payment": OFFICE | {Role.PARTNER},
 }
 
 

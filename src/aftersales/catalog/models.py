@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -82,3 +84,25 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} · {self.name}"
+
+
+class Part(models.Model):
+    """A spare part the brand sells and fits, with its list price."""
+
+    number = models.CharField(_("part number"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    list_price = models.DecimalField(
+        _("list price"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("part")
+        verbose_name_plural = _("parts")
+
+    def __str__(self) -> str:
+        return f"{self.number} · {self.name}"

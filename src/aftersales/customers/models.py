@@ -20,6 +20,13 @@ class Customer(models.Model):
     country = models.CharField(_("country"), max_length=2)
     language = models.CharField(_("language"), max_length=8, default="en")
     address = models.TextField(_("address"), blank=True)
+    region = models.CharField(
+        _("region"),
+        max_length=60,
+        blank=True,
+        db_index=True,
+        help_text=_("Service region; routes work orders to a centre or partner."),
+    )
     tier = models.CharField(
         _("tier"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD
     )
