@@ -6,10 +6,10 @@ from aftersales.accounts.models import ApiToken, User
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "role", "partner", "email", "is_active"]
+    list_display = ["username", "role", "partner", "service_centre", "email", "is_active"]
     list_filter = ["role", "is_active"]
     fieldsets = DjangoUserAdmin.fieldsets + (
-        ("Aftersales", {"fields": ("role", "partner", "language")}),
+        ("Aftersales", {"fields": ("role", "partner", "service_centre", "language")}),
     )
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from aftersales.catalog.models import Product, WarrantyCountryOverride, WarrantyPolicy
+from aftersales.catalog.models import Part, Product, WarrantyCountryOverride, WarrantyPolicy
 
 
 class CountryOverrideInline(admin.TabularInline):
@@ -20,3 +20,10 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["sku", "name", "category", "warranty_policy"]
     list_filter = ["category", "warranty_policy"]
     search_fields = ["sku", "name"]
+
+
+@admin.register(Part)
+class PartAdmin(admin.ModelAdmin):
+    list_display = ["number", "name", "list_price", "currency", "active"]
+    list_filter = ["active"]
+    search_fields = ["number", "name"]

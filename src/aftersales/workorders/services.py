@@ -958,9 +958,9 @@ def quote_issue(*, actor: User, number: str) -> tuple[Quote, str]:
         raise Conflict("too_late", _("A quote is made before or during the work."))
     if wo.quotes.filter(status=QuoteStatus.PENDING).exists():
         raise Conflict("quote_pending", _("A quote already waits for the customer's answer."))
-    costing = selectors.costing(wo, planned=True)
-    if not costing.lines:
+    if not (wo.labour.filter(planned=True).exists() or wo.parts.filter(planned=True).exists()):
         raise Conflict("nothing_to_quote", _("Add the planned labour and parts first."))
+    costing = selectors.costing(wo, planned=True)
     secret = secrets.token_urlsafe(24)
     quote = Quote.objects.create(
         work_order=wo,
