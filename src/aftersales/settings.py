@@ -217,6 +217,8 @@ OUTBOX_LEASE_SECONDS = config.env_int("AFTERSALES_OUTBOX_LEASE_SECONDS", 300, mi
 OUTBOX_SWEEP_BATCH = config.env_int("AFTERSALES_OUTBOX_SWEEP_BATCH", 200, minimum=1)
 # A new job on a unit repaired within this many days is flagged as a repeat repair.
 WORKORDER_REPEAT_DAYS = config.env_int("AFTERSALES_REPEAT_REPAIR_DAYS", 90, minimum=1)
+# A defective part consumed under warranty is due back at the central warehouse within this.
+INVENTORY_DEFECTIVE_RETURN_DAYS = config.env_int("AFTERSALES_DEFECTIVE_RETURN_DAYS", 30, minimum=1)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "service@aftersales.invalid")
 
 # Countries whose national phone numbers agents type without a +code, e.g. "ES,PT".
