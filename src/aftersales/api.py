@@ -9,8 +9,10 @@ from aftersales.cases.api import router as case_router
 from aftersales.catalog.api import router as catalog_router
 from aftersales.core.api import API_AUTH, install_error_handlers
 from aftersales.customers.api import router as customer_router
+from aftersales.network.api import router as network_router
 from aftersales.sla.api import router as sla_router
 from aftersales.warranty.api import router as warranty_router
+from aftersales.workorders.api import router as workorder_router
 
 api = NinjaAPI(
     title="Aftersales API",
@@ -27,3 +29,5 @@ api.add_router("", warranty_router)
 api.add_router("", case_router)
 api.add_router("", public_case_router)
 api.add_router("", sla_router)
+api.add_router("", network_router)
+api.add_router("", workorder_router)

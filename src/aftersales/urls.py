@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("aftersales.portal.urls")),
+    path("", include("aftersales.workorders.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

@@ -53,6 +53,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "workorders.report": DISPATCHERS | {Role.TECHNICIAN},
     "billing.invoice": OFFICE | {Role.PARTNER},
     "billing.payment": OFFICE | {Role.PARTNER},
+    # Parts: everyone who repairs looks stock up; the warehouse and dispatchers move it, and
+    # technicians and partners move what they hold (scoped to their own locations).
+    "stock.read": ALL,
+    "stock.write": DISPATCHERS | {Role.WAREHOUSE, Role.TECHNICIAN, Role.PARTNER},
+    "stock.adjust": DISPATCHERS | {Role.WAREHOUSE},
+    "stock.plan": DISPATCHERS | {Role.WAREHOUSE},
+    "stock.reconcile": DISPATCHERS | {Role.WAREHOUSE},
 }
 
 

@@ -119,6 +119,20 @@ def track_case(request, number: str, contact: str) -> dict:
         count_failure(request, group="track", rate=limit)
         raise NotFound(_("A case with that number and contact"))
     case = tracked.case
+    # Where the customer's product is, in plain words; nothing before it ever left them.
+    from aftersales.workorders.selectors import unit_whereabouts
+
+    where = None
+    whereabouts = unit_whereabouts(case.unit) if case.unit_id else None
+    if whereabouts is not None and whereabouts.kind is not None:
+        where = {
+            "label": whereabouts.label,
+            "place": whereabouts.place,
+            "centre": whereabouts.centre,
+            "since": whereabouts.since,
+            "in_our_hands": whereabouts.in_our_hands,
+            "ready_for_pickup": whereabouts.ready_for_pickup,
+        }
     return {
         "number": case.number,
         "status": case.status,
@@ -137,6 +151,7 @@ def track_case(request, number: str, contact: str) -> dict:
             for line in sla_selectors.compensation_lines(case, customer_only=True)
         ],
         "timeline": [{"at": e.at, "text": schemas.customer_text(e)} for e in tracked.entries],
+        "where": where,
     }
 
 

@@ -128,6 +128,15 @@ class TrackCompensationOut(Schema):
     at: datetime
 
 
+class TrackWhereOut(Schema):
+    label: str = Field(description="Where the product is, in plain words.")
+    place: str
+    centre: str
+    since: datetime | None
+    in_our_hands: bool
+    ready_for_pickup: bool
+
+
 class TrackOut(Schema):
     number: str
     status: str
@@ -138,6 +147,7 @@ class TrackOut(Schema):
     promised_by: datetime | None = None
     compensation: list[TrackCompensationOut] = []
     timeline: list[TrackEntryOut]
+    where: TrackWhereOut | None = None
 
 
 def customer_text(entry) -> str:

@@ -499,6 +499,14 @@ def _case_context(request, case, *, bound: dict, errors: dict) -> dict:
         context["handoff_form"] = forms.HandoffForm(bound.get("handoff"), candidates=candidates)
     if context["can_status"]:
         context["status_form"] = forms.StatusForm(bound.get("status"), allowed=allowed)
+    # Work orders on this case, and the form to open one.
+    from aftersales.workorders import views as workorder_views
+    from aftersales.workorders.selectors import work_orders_for_case
+
+    context["work_orders"] = list(work_orders_for_case(user, case.pk))
+    context["work_order_form"] = workorder_views.new_work_order_form(
+        request, case, bound.get("work_order")
+    )
     return context
 
 

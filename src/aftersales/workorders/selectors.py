@@ -413,7 +413,7 @@ def rate_card_for(wo: WorkOrder) -> RateCard | None:
         card = RateCard.objects.filter(partner_id=wo.partner_id).first()
         if card:
             return card
-    if wo.centre_id:
+    if wo.centre_id and not wo.partner_id:
         card = RateCard.objects.filter(centre_id=wo.centre_id).first()
         if card is None and wo.centre.parent_id:
             card = RateCard.objects.filter(centre_id=wo.centre.parent_id).first()

@@ -328,7 +328,9 @@ def work_order_assign(
             raise Invalid(
                 "partner_code", _("No active partner has code %(c)s.") % {"c": partner_code}
             )
-        wo.technician, wo.partner, wo.centre = None, partner, None
+        # The dispatching centre keeps the job in its supervisors' view (and quality check);
+        # the partner's own rates and stock apply while it does the work.
+        wo.technician, wo.partner = None, partner
         who = partner.name
         data = {"partner": partner.code}
     else:
@@ -693,7 +695,13 @@ def work_order_complete(
         )
     )
     if refusal:
-        field = "acceptance" if "accept" in refusal else "result"
+        # The field is named from the facts, in the rules' order: the message is translated.
+        if not wo.result or wo.result not in rules.FINAL_RESULTS:
+            field = "result"
+        elif wo.kind in rules.VISIT_KINDS and not has_acceptance:
+            field = "acceptance"
+        else:
+            field = "quote"
         raise Invalid(field, refusal, code="cannot_complete")
     if tests_performed.strip():
         wo.tests_performed = tests_performed.strip()
@@ -1073,7 +1081,7 @@ def _tell_customer(wo: WorkOrder, event: str, extra: dict | None = None) -> None
             "case": wo.case.number,
             "work_order": wo.number,
             "serial": wo.unit.serial_number if wo.unit_id else "",
-            "centre": (wo.centre or wo.partner).name if (wo.centre_id or wo.partner_id) else "",
+            "centre": (wo.partner or wo.centre).name if (wo.centre_id or wo.partner_id) else "",
             **(extra or {}),
         },
         case_id=wo.case_id,

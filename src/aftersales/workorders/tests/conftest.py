@@ -20,10 +20,18 @@ def network(people, world):
         code="MAD", name="Madrid Service", region="madrid", time_zone="Europe/Madrid"
     )
     branch = service_centre_create(
-        code="MAD-N", name="Madrid Norte", region="madrid-norte", parent_code="MAD",
+        code="MAD-N",
+        name="Madrid Norte",
+        region="madrid-norte",
+        parent_code="MAD",
         time_zone="Europe/Madrid",
     )
-    partner_update(code="ASP-A", regions=["madrid", "toledo"], product_lines=["washing_machine"], labour_rate="30")
+    partner_update(
+        code="ASP-A",
+        regions=["madrid", "toledo"],
+        product_lines=["washing_machine"],
+        labour_rate="30",
+    )
     partner_update(code="ASP-B", regions=["sevilla"])
     for role in ("technician", "supervisor", "warehouse"):
         staff_assign_centre(username=people[role].user.username, centre_code="MAD")
@@ -35,8 +43,13 @@ def network(people, world):
     stock_location_create(code="MAD-WH", name="Madrid warehouse", centre_code="MAD")
     stock_location_create(code="ASPA-WH", name="Partner A stock", partner_code="ASP-A")
     rate_card_create(
-        name="Madrid rates", centre_code="MAD", hourly_rate="48", travel_per_visit="25",
-        travel_per_km="0.40", tax_rate="21", labour={"INST": {"flat": "60"}},
+        name="Madrid rates",
+        centre_code="MAD",
+        hourly_rate="48",
+        travel_per_visit="25",
+        travel_per_km="0.40",
+        tax_rate="21",
+        labour={"INST": {"flat": "60"}},
     )
     fault_code_create(product_category="washing_machine", code="E21", description="Drain pump")
     fault_code_create(product_category="washing_machine", code="E10", description="Water inlet")
@@ -53,3 +66,14 @@ def repair_case(people, world, network):
         serial_number="SN-ES-1",
     )
     return case
+
+
+@pytest.fixture
+def tech2(people, network):
+    """A second technician at the Madrid centre, for jobs that are not the first one's."""
+    from aftersales.conftest import make_persona
+
+    persona = make_persona("tech2", "technician")
+    staff_assign_centre(username="tech2", centre_code="MAD")
+    persona.user.refresh_from_db()
+    return persona
