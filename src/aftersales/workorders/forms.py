@@ -218,6 +218,11 @@ class PartForm(PageForm):
     )
     location = forms.ChoiceField(label=_("Taken from"), required=False)
     planned = forms.BooleanField(label=_("Planned for a quote (not fitted yet)"), required=False)
+    fit_override_reason = forms.CharField(
+        label=_("Why it is fitted although not listed for this model"),
+        max_length=500,
+        required=False,
+    )
 
     def __init__(self, *args, locations=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -127,6 +127,9 @@ class PartIn(Schema):
     quantity: int = Field(ge=1, le=1000)
     location_code: str | None = Field(None, max_length=40)
     planned: bool = False
+    fit_override_reason: str = Field(
+        "", max_length=500, description="Why a part not listed for the unit's model is fitted."
+    )
 
 
 class ApproveIn(Schema):

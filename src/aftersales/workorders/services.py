@@ -603,8 +603,13 @@ def work_order_add_part(
     quantity: int,
     location_code: str | None = None,
     planned: bool = False,
+    fit_override_reason: str = "",
 ) -> PartLine:
-    """Records a part fitted (or planned for a quote) at the catalogue's list price."""
+    """Records a part planned for the job or fitted, at the catalogue's list price. The part
+    must fit the unit's model unless someone says why it may anyway. With a stock location,
+    a planned part is reserved there and a fitted one is issued from there (consuming its
+    reservation): the stock ledger follows the repair card. A planned part the location
+    cannot give parks a started job in `waiting_parts` and says when more is expected."""
     wo = locked_work_order(actor, number)
     _require_worker(actor, wo)
     _require_card_open(wo, planned=planned)
@@ -613,6 +618,14 @@ def work_order_add_part(
     part = Part.objects.filter(number=part_number.strip().upper()).first()
     if part is None:
         raise Invalid("part_number", _("No part has number %(n)s.") % {"n": part_number})
+    misfit = wo.unit_id is not None and not part.fits.filter(pk=wo.unit.product_id).exists()
+    if misfit and not fit_override_reason.strip():
+        raise Invalid(
+            "part_number",
+            _("%(part)s is not listed for this unit's model: give a reason to fit it anyway.")
+            % {"part": part.number},
+            code="part_does_not_fit",
+        )
     location = None
     if location_code:
         location = selectors.locations_for(wo).filter(code=location_code.strip()).first()
@@ -645,7 +658,81 @@ def work_order_add_part(
         actor=actor,
         data={"part": line.pk, "planned": planned},
     )
+    if location is not None:
+        _stock_follows_part_line(wo, line, actor=actor, fit_override_reason=fit_override_reason)
     return line
+
+
+def _stock_follows_part_line(
+    wo: WorkOrder, line: PartLine, *, actor: User, fit_override_reason: str
+):
+    from aftersales.inventory import services as stock
+    from aftersales.inventory.models import Reservation, ReservationStatus
+
+    if not line.planned:
+        reservation = (
+            Reservation.objects.filter(
+                work_order=wo,
+                part__number=line.part_number,
+                location=line.location,
+                status=ReservationStatus.ACTIVE,
+                quantity__gte=line.quantity,
+            )
+            .order_by("id")
+            .first()
+        )
+        if reservation is not None:
+            stock.reservation_consume(actor=actor, number=reservation.pk, quantity=line.quantity)
+        else:
+            stock.stock_issue(
+                actor=actor,
+                work_order_number=wo.number,
+                part_number=line.part_number,
+                location_code=line.location.code,
+                quantity=line.quantity,
+                fit_override_reason=fit_override_reason,
+            )
+        return
+    try:
+        stock.reservation_create(
+            actor=actor,
+            work_order_number=wo.number,
+            part_number=line.part_number,
+            location_code=line.location.code,
+            quantity=line.quantity,
+            part_line_id=line.pk,
+            fit_override_reason=fit_override_reason,
+        )
+    except Conflict as refusal:
+        if refusal.code != "insufficient_stock":
+            raise
+        expected = refusal.details.get("expected_arrival")
+        body = _("%(part)s is not available at %(location)s.") % {
+            "part": line.part_number,
+            "location": line.location.code,
+        }
+        if expected:
+            body += " " + _("More is expected on %(date)s.") % {"date": expected}
+        _event(
+            wo,
+            body,
+            actor=actor,
+            data={"part": line.pk, "waiting_for_part": line.part_number, "expected": expected},
+            visible_to_customer=True,
+        )
+        if wo.status == Status.IN_PROGRESS:
+            _move(wo, Status.WAITING_PARTS, actor=actor)
+            wo.save(update_fields=["status", "updated_at"])
+
+
+def _release_reservations(wo: WorkOrder, *, actor: User | None) -> None:
+    from aftersales.inventory import services as stock
+    from aftersales.inventory.models import ReservationStatus
+
+    for reservation_id in wo.reservations.filter(status=ReservationStatus.ACTIVE).values_list(
+        "pk", flat=True
+    ):
+        stock.reservation_release(actor=actor, number=reservation_id)
 
 
 def _require_card_open(wo: WorkOrder, *, planned: bool) -> None:
@@ -798,6 +885,7 @@ def work_order_cancel(*, actor: User, number: str, reason: str) -> WorkOrder:
     if not reason.strip():
         raise Invalid("reason", _("Say why the work order is cancelled."))
     _move(wo, Status.CANCELLED, actor=actor, reason=reason.strip())
+    _release_reservations(wo, actor=actor)
     wo.save()
     return wo
 
@@ -1055,9 +1143,11 @@ def quote_answer(
             _move(wo, Status.IN_PROGRESS, actor=actor)
         else:
             _move(wo, Status.CANCELLED, actor=actor, reason=_("The customer declined the quote."))
+            _release_reservations(wo, actor=actor)
         wo.save(update_fields=["status", "updated_at"])
     elif not accept and wo.status in rules.PLANNING:
         _move(wo, Status.CANCELLED, actor=actor, reason=_("The customer declined the quote."))
+        _release_reservations(wo, actor=actor)
         wo.save(update_fields=["status", "updated_at"])
     return quote
 

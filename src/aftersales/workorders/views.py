@@ -251,6 +251,7 @@ def _do_part(request, wo, data) -> str:
         quantity=data["quantity"],
         location_code=data.get("location") or None,
         planned=data.get("planned") or False,
+        fit_override_reason=data.get("fit_override_reason") or "",
     )
     return _("Part added.")
 

@@ -9,7 +9,7 @@ import pytest
 from aftersales.billing.services import rate_card_create
 from aftersales.cases.services import case_open
 from aftersales.catalog.models import Part
-from aftersales.inventory.services import stock_location_create
+from aftersales.inventory.services import stock_location_create, stock_receive
 from aftersales.network.services import partner_update, service_centre_create, staff_assign_centre
 from aftersales.workorders.services import fault_code_create
 
@@ -39,9 +39,12 @@ def network(people, world):
     customer = world["customer"]
     customer.region = "madrid"
     customer.save(update_fields=["region"])
-    Part.objects.create(number="DP-100", name="Drain pump", list_price="42.50")
+    pump = Part.objects.create(number="DP-100", name="Drain pump", list_price="42.50")
+    pump.fits.add(world["product"])
     stock_location_create(code="MAD-WH", name="Madrid warehouse", centre_code="MAD")
     stock_location_create(code="ASPA-WH", name="Partner A stock", partner_code="ASP-A")
+    stock_receive(actor=None, part_number="DP-100", location_code="MAD-WH", quantity=20)
+    stock_receive(actor=None, part_number="DP-100", location_code="ASPA-WH", quantity=10)
     rate_card_create(
         name="Madrid rates",
         centre_code="MAD",
