@@ -7,11 +7,12 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.functions import Mod
 
 from aftersales.accounts.models import User
 from aftersales.accounts.services import user_create
@@ -24,6 +25,7 @@ from aftersales.customers import services as customers
 from aftersales.customers.models import Customer, ServiceContract, Unit
 from aftersales.network.models import Partner
 from aftersales.network.services import partner_create
+from aftersales.workorders.rules import VISIT_KINDS
 
 POLICIES = [
     ("STD-24", "Standard 2 years", 24, "sale", [("ES", 36), ("PT", 36)], True, True, False),
@@ -278,9 +280,11 @@ def load(*, units: int = 300, seed: int = 7, progress: Callable[[int], None] | N
                     created_cases += 1
         if progress is not None and index % 10 == 0:
             progress(index)
+    _network()
+    made = _workorders(actors)
     if progress is not None:
         progress(units)
-    return f"demo: {created_units} new units, {created_cases} new cases"
+    return f"demo: {created_units} new units, {created_cases} new cases, {made} new work orders"
 
 
 def _demo_case(
@@ -348,3 +352,446 @@ def _demo_case(
         cases.case_change_status(
             number=number, actor=agent, status="closed", reason="Customer confirmed"
         )
+
+
+# --- the service network and a week of work orders (issue 4) ---------------------------------
+
+CENTRES = [
+    # code, name, region, parent, address, product lines
+    ("MAD", "Madrid Service Centre", "madrid", None, "Calle de Alcalá 210, 28028 Madrid", []),
+    (
+        "MAD-N",
+        "Madrid Norte (branch)",
+        "madrid-norte",
+        "MAD",
+        "Avenida de Burgos 12, 28036 Madrid",
+        ["washing_machine", "dishwasher", "refrigerator"],
+    ),
+    ("VLC", "Valencia Service Centre", "valencia", None, "Carrer de Colón 45, 46004 València", []),
+]
+DEMO_TIME_ZONE = "Europe/Madrid"
+REGIONS = ["madrid", "madrid-norte", "valencia"]
+PARTNER_NETWORK = {
+    "ASP-NORTH": (["madrid-norte", "valencia"], ["washing_machine", "dishwasher"], "32"),
+    "ASP-SOUTH": (["valencia", "madrid"], [], "28"),
+}
+# username, based at
+TECHNICIANS = [
+    ("technician", "MAD"),
+    ("tech_ana", "MAD"),
+    ("tech_luis", "MAD"),
+    ("tech_marta", "MAD-N"),
+    ("tech_jorge", "VLC"),
+    ("tech_pilar", "VLC"),
+]
+LOCATIONS = [
+    ("MAD-WH", "Madrid warehouse", "warehouse", "MAD", None),
+    ("MAD-VAN1", "Madrid van 1 (tech_ana)", "van", "MAD", None),
+    ("MADN-SHELF", "Madrid Norte shelf", "shelf", "MAD-N", None),
+    ("VLC-WH", "Valencia warehouse", "warehouse", "VLC", None),
+    ("ASPN-WH", "Técnicos Norte stock", "warehouse", None, "ASP-NORTH"),
+    ("ASPS-WH", "Reparaciones del Sur stock", "warehouse", None, "ASP-SOUTH"),
+]
+PARTS = [
+    ("DP-100", "Drain pump", "42.50"),
+    ("BELT-1200", "Drive belt", "18.90"),
+    ("DOOR-LOCK", "Door lock", "24.00"),
+    ("THERM-FR", "Fridge thermostat", "27.00"),
+    ("GASKET-DW", "Dishwasher door gasket", "22.40"),
+    ("PCB-TV55", "TV main board", "189.00"),
+    ("FAN-AC", "Indoor fan motor", "64.00"),
+    ("IGN-BOIL", "Boiler ignition electrode", "15.60"),
+    ("SCR-PHX2", "PH-X2 screen", "119.00"),
+]
+LABOUR = {"REP": {"hourly": "48"}, "INST": {"flat": "60"}, "DIAG": {"flat": "35"}}
+FAULT_CODES = {
+    "washing_machine": [
+        ("E21", "Drain pump blocked"),
+        ("E10", "Water inlet"),
+        ("E40", "Door lock"),
+    ],
+    "refrigerator": [("F1", "Temperature sensor"), ("F3", "Not cooling")],
+    "dishwasher": [("E15", "Leak in the base"), ("E24", "Drain blocked")],
+    "television": [("NP", "No picture"), ("NS", "No sound")],
+    "air_conditioner": [("E1", "Room sensor"), ("P4", "Compressor protection")],
+    "boiler": [("F28", "No ignition"), ("F22", "Low water pressure")],
+    "phone": [("SCR", "Broken screen"), ("BAT", "Battery drains")],
+}
+PART_FOR = {
+    "washing_machine": "DP-100",
+    "refrigerator": "THERM-FR",
+    "dishwasher": "GASKET-DW",
+    "television": "PCB-TV55",
+    "air_conditioner": "FAN-AC",
+    "boiler": "IGN-BOIL",
+    "phone": "SCR-PHX2",
+}
+# The week's jobs: (target status, kind, where: centre code or partner code). Every status and
+# every kind appears; "invoiced" is paid work quoted, done, invoiced, paid and closed.
+WORK_PLAN = [
+    ("draft", "on_site", "MAD"),
+    ("draft", "workshop", "VLC"),
+    ("draft", "remote", "MAD"),
+    ("scheduled", "on_site", "MAD"),
+    ("scheduled", "installation", "VLC"),
+    ("scheduled", "preventive", "MAD"),
+    ("dispatched", "on_site", "MAD"),
+    ("dispatched", "on_site", "MAD"),
+    ("dispatched", "installation", "MAD"),
+    ("dispatched", "on_site", "VLC"),
+    ("dispatched", "on_site", "ASP-SOUTH"),
+    ("dispatched", "preventive", "VLC"),
+    ("in_progress", "on_site", "MAD"),
+    ("in_progress", "workshop", "MAD"),
+    ("in_progress", "remote", "VLC"),
+    ("in_progress", "on_site", "ASP-NORTH"),
+    ("waiting_parts", "on_site", "MAD"),
+    ("waiting_parts", "workshop", "VLC"),
+    ("waiting_parts", "on_site", "MAD"),
+    ("waiting_approval", "workshop", "MAD"),
+    ("completed", "on_site", "MAD"),
+    ("completed", "workshop", "MAD"),
+    ("completed", "installation", "VLC"),
+    ("completed", "on_site", "ASP-SOUTH"),
+    ("completed", "remote", "MAD"),
+    ("verified", "on_site", "MAD"),
+    ("verified", "workshop", "MAD"),
+    ("verified", "workshop", "VLC"),
+    ("verified", "preventive", "MAD"),
+    ("closed", "on_site", "MAD"),
+    ("closed", "on_site", "VLC"),
+    ("closed", "workshop", "MAD"),
+    ("closed", "installation", "MAD"),
+    ("closed", "remote", "VLC"),
+    ("closed", "on_site", "ASP-NORTH"),
+    ("invoiced", "workshop", "MAD"),
+    ("cancelled", "on_site", "MAD"),
+    ("cancelled", "workshop", "VLC"),
+    ("cancelled", "installation", "MAD"),
+    ("qc_failed", "on_site", "MAD"),
+]
+PARTNER_USERS = {"ASP-NORTH": "partner_north", "ASP-SOUTH": "partner_south"}
+
+
+def _network() -> None:
+    """Centres (one with a branch), where staff are based, partners' territory, stock
+    locations, parts, rate cards and fault codes. Each piece is created once."""
+    from aftersales.billing.models import RateCard
+    from aftersales.billing.services import rate_card_create
+    from aftersales.catalog.models import Part
+    from aftersales.inventory.models import StockLocation
+    from aftersales.inventory.services import stock_location_create
+    from aftersales.network.models import ServiceCentre
+    from aftersales.network.services import (
+        partner_update,
+        service_centre_create,
+        staff_assign_centre,
+    )
+    from aftersales.workorders.models import FaultCode
+    from aftersales.workorders.services import fault_code_create
+
+    for code, name, region, parent, address, lines in CENTRES:
+        if not ServiceCentre.objects.filter(code=code).exists():
+            service_centre_create(
+                code=code,
+                name=name,
+                region=region,
+                parent_code=parent,
+                address=address,
+                country="ES",
+                time_zone=DEMO_TIME_ZONE,
+                product_lines=lines,
+            )
+    password = _demo_password()
+    for username, centre in TECHNICIANS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user, _password = user_create(
+                username=username,
+                role="technician",
+                password=password,
+                check_password_strength=False,
+            )
+        if user.service_centre_id is None:
+            staff_assign_centre(username=username, centre_code=centre)
+    for username, centre in (("supervisor", "MAD"), ("warehouse", "MAD")):
+        user = User.objects.filter(username=username).first()
+        if user is not None and user.service_centre_id is None:
+            staff_assign_centre(username=username, centre_code=centre)
+    for code, (regions, lines, rate) in PARTNER_NETWORK.items():
+        partner = Partner.objects.filter(code=code).first()
+        if partner is not None and not partner.regions:
+            partner_update(
+                code=code,
+                regions=regions,
+                product_lines=lines,
+                labour_rate=rate,
+                time_zone=DEMO_TIME_ZONE,
+            )
+    for code, name, kind, centre, partner in LOCATIONS:
+        if not StockLocation.objects.filter(code=code).exists():
+            stock_location_create(
+                code=code,
+                name=name,
+                kind=kind,
+                centre_code=centre,
+                partner_code=partner,
+                # A van is driven by a technician: the demo's first one after "technician".
+                technician_username=TECHNICIANS[1][0] if kind == "van" else None,
+            )
+    categories = {number: category for category, number in PART_FOR.items()}
+    for number, name, price in PARTS:
+        if not Part.objects.filter(number=number).exists():
+            # The catalog has no part service yet: parts are configuration data.
+            part = Part.objects.create(number=number, name=name, list_price=Decimal(price))
+            category = categories.get(number) or "washing_machine"
+            part.fits.add(*Product.objects.filter(category=category))
+    if not RateCard.objects.filter(centre__isnull=True, partner__isnull=True).exists():
+        rate_card_create(
+            name="Brand default rates",
+            hourly_rate="45",
+            travel_per_visit="20",
+            travel_per_km="0.35",
+            tax_rate="21",
+            labour=LABOUR,
+        )
+    for centre, hourly in (("MAD", "48"), ("VLC", "44")):
+        if not RateCard.objects.filter(centre__code=centre).exists():
+            rate_card_create(
+                name=f"{centre} rates",
+                centre_code=centre,
+                hourly_rate=hourly,
+                travel_per_visit="25",
+                travel_per_km="0.40",
+                tax_rate="21",
+                labour=LABOUR,
+            )
+    for category, codes in FAULT_CODES.items():
+        for code, description in codes:
+            if not FaultCode.objects.filter(product_category=category, code=code).exists():
+                fault_code_create(product_category=category, code=code, description=description)
+    # Customers' service regions. No customer service sets a region yet: seed data only.
+    for index, region in enumerate(REGIONS):
+        Customer.objects.filter(region="").annotate(slot=Mod("id", len(REGIONS))).filter(
+            slot=index
+        ).update(region=region)
+
+
+def _workorders(actors: dict[str, User]) -> int:
+    """About forty work orders across this week in every status and kind, made through the
+    services so that every timeline is real. Runs once: any existing work order stops it."""
+    from zoneinfo import ZoneInfo
+
+    from aftersales.workorders.models import WorkOrder
+
+    if WorkOrder.objects.exists():
+        return 0
+    units = list(
+        Unit.objects.filter(serial_number__startswith="DEMO-")
+        .select_related("product", "customer")
+        .order_by("serial_number")[: len(WORK_PLAN)]
+    )
+    if not units:
+        return 0
+    staff = {u.username: u for u in User.objects.filter(username__in=[t[0] for t in TECHNICIANS])}
+    people = {**actors, **staff}
+    zone = ZoneInfo(DEMO_TIME_ZONE)
+    today = clock.today()
+    monday = today - timedelta(days=today.weekday())
+    by_centre = {"MAD": [], "VLC": []}
+    for username, centre in TECHNICIANS:
+        by_centre["VLC" if centre == "VLC" else "MAD"].append(username)
+    made = 0
+    for index, ((target, kind, where), unit) in enumerate(zip(WORK_PLAN, units, strict=False)):
+        day = monday + timedelta(days=index % 6)
+        hour = 8 + (index * 3) % 10
+        start = datetime.combine(day, time(hour, 0), tzinfo=zone)
+        pool = by_centre.get(where, [])
+        technician = pool[index % len(pool)] if pool else None
+        with transaction.atomic():
+            _demo_job(
+                people,
+                unit,
+                target=target,
+                kind=kind,
+                where=where,
+                technician=technician,
+                start=start,
+            )
+        made += 1
+    return made
+
+
+def _demo_job(
+    people: dict[str, User],
+    unit: Unit,
+    *,
+    target: str,
+    kind: str,
+    where: str,
+    technician: str | None,
+    start: datetime,
+) -> None:
+    from aftersales.billing import services as billing
+    from aftersales.workorders import services as wo
+
+    partner = where if where.startswith("ASP-") else None
+    planner = people["supervisor"] if where == "MAD" else people["manager"]
+    worker = people[PARTNER_USERS[partner]] if partner else people[technician]
+    category = unit.product.category
+    wants_paid = target in ("invoiced", "waiting_approval")
+    case, _reused = cases.case_open(
+        actor=people["agent"],
+        type="installation" if kind == "installation" else "repair",
+        channel="phone",
+        serial_number=unit.serial_number,
+        summary={
+            "installation": "Installation and commissioning",
+            "preventive": "Yearly maintenance visit",
+            "remote": "Guided diagnosis by phone",
+        }.get(kind, "Repair: " + category.replace("_", " ")),
+    )
+    order = wo.work_order_create(
+        actor=planner,
+        case_number=case.number,
+        kind=kind,
+        centre_code=None if partner else where,
+        partner_code=partner,
+        category="A" if wants_paid else None,
+        category_reason="Out of warranty: the customer pays" if wants_paid else "",
+        instructions="Call 30 minutes before arriving." if kind in VISIT_KINDS else "",
+    )
+    number = order.number
+    # Paid work (chosen, or because the unit is out of warranty) is quoted before it is done
+    # and invoiced before it is archived.
+    paid = order.category == "A"
+    if target == "draft":
+        return
+    wo.work_order_schedule(
+        actor=planner, number=number, window_start=start, window_end=start + timedelta(hours=2)
+    )
+    if target == "cancelled":
+        wo.work_order_cancel(actor=planner, number=number, reason="The customer cancelled")
+        return
+    if target == "scheduled":
+        return
+    wo.work_order_assign(
+        actor=planner,
+        number=number,
+        technician_username=None if partner else technician,
+        partner_code=partner,
+    )
+    if target == "dispatched":
+        return
+    workshop = kind == "workshop"
+    keeper = people["warehouse"] if where == "MAD" else planner
+    if workshop:
+        wo.custody_record(
+            actor=worker,
+            number=number,
+            event=wo.CustodyInput(
+                kind="picked_up",
+                place="Customer's home",
+                accessories="Power cord" if category != "phone" else "Charger, case",
+                condition="Light scratches on the side",
+            ),
+        )
+        wo.custody_record(
+            actor=keeper,
+            number=number,
+            event=wo.CustodyInput(kind="received", place="Workshop shelf B"),
+        )
+    wo.work_order_start(actor=worker, number=number)
+    fault = FAULT_CODES.get(category, [("", "")])[0][0]
+    part = PART_FOR.get(category, "DP-100")
+    arrived = clock.now()
+    if target == "in_progress":
+        if kind != "remote":
+            wo.work_order_record_visit(
+                actor=worker,
+                number=number,
+                visit=wo.VisitInput(arrived_at=arrived, fault_code=fault, notes="Diagnosis"),
+            )
+        return
+    if target == "waiting_parts":
+        wo.work_order_record_visit(
+            actor=worker,
+            number=number,
+            visit=wo.VisitInput(
+                arrived_at=arrived,
+                departed_at=arrived + timedelta(minutes=40),
+                distance_km=Decimal("14.5"),
+                fault_code=fault,
+                cause="Worn part",
+                result="needs_parts",
+            ),
+        )
+        return
+    if paid:
+        wo.work_order_add_labour(
+            actor=worker, number=number, minutes=60, labour_code="REP", planned=True
+        )
+        wo.work_order_add_part(
+            actor=worker, number=number, part_number=part, quantity=1, planned=True
+        )
+        _quote, secret = wo.quote_issue(actor=worker, number=number)
+        if target == "waiting_approval":
+            return
+        wo.quote_answer(accept=True, secret=secret)
+    wo.work_order_record_visit(
+        actor=worker,
+        number=number,
+        visit=wo.VisitInput(
+            arrived_at=arrived,
+            departed_at=arrived + timedelta(minutes=55),
+            distance_km=None if kind == "remote" or workshop else Decimal("9.0"),
+            fault_code=fault,
+            cause="Worn part" if kind != "installation" else "",
+            action_taken="Replaced the part and tested"
+            if kind != "installation"
+            else "Installed and commissioned",
+            result="fixed",
+        ),
+    )
+    wo.work_order_add_labour(
+        actor=worker,
+        number=number,
+        minutes=50 if kind != "installation" else 90,
+        labour_code="INST" if kind == "installation" else "REP",
+    )
+    if kind not in ("remote", "installation", "preventive"):
+        wo.work_order_add_part(actor=worker, number=number, part_number=part, quantity=1)
+    wo.work_order_complete(
+        actor=worker,
+        number=number,
+        acceptance=wo.Acceptance(name=unit.customer.name, typed=True)
+        if kind in VISIT_KINDS
+        else None,
+        tests_performed="Full cycle run; no error codes.",
+    )
+    if target == "completed":
+        return
+    if target == "qc_failed":
+        wo.work_order_verify(
+            actor=planner, number=number, passed=False, notes="Photo of the fitted part missing"
+        )
+        return
+    wo.work_order_verify(actor=planner, number=number, passed=True)
+    if target == "verified":
+        return
+    invoice = None
+    if paid:
+        invoice = billing.invoice_issue(actor=people["agent"], number=number)
+    if workshop:
+        wo.custody_record(
+            actor=people["agent"],
+            number=number,
+            event=wo.CustodyInput(
+                kind="returned", place="Front desk", signed_by=unit.customer.name
+            ),
+        )
+    if invoice is not None:
+        billing.payment_record(
+            actor=people["agent"], number=number, amount=invoice.total, method="card"
+        )
+    wo.work_order_close(actor=planner, number=number)
