@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -159,6 +160,33 @@ BOARD_FIELDS = (
 )
 
 
+def _instant(value):
+    """A timestamp column as an aware datetime: PostgreSQL's driver gives one already;
+    SQLite gives the UTC value Django stored, naive (or as text)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _board_rows(queryset) -> list[dict]:
+    """The board's rows as dicts, fetched with the ORM's SQL but without its per-value
+    converters: thousands of rows, two timestamps each, and the converters were a third of
+    the board's time."""
+    sql, params = queryset.values_list(*BOARD_FIELDS).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    start, end = BOARD_FIELDS.index("window_start"), BOARD_FIELDS.index("window_end")
+    rows = []
+    for values in fetched:
+        row = dict(zip(BOARD_FIELDS, values, strict=True))
+        row["window_start"], row["window_end"] = _instant(values[start]), _instant(values[end])
+        rows.append(row)
+    return rows
+
+
 def dispatch_board(viewer: User, *, week_of: date, tz) -> DispatchBoard:
     """A week of jobs by technician or partner and by day, with overlapping appointments of
     the same person marked, plus the queues waiting for someone or for a time."""
@@ -168,10 +196,8 @@ def dispatch_board(viewer: User, *, week_of: date, tz) -> DispatchBoard:
     end = start + timedelta(days=7)
     visible = visible_work_orders(viewer)
     active = visible.exclude(status__in=[Status.CLOSED, Status.CANCELLED])
-    rows = list(
-        active.filter(window_start__gte=start, window_start__lt=end)
-        .order_by("window_start", "id")
-        .values(*BOARD_FIELDS)
+    rows = _board_rows(
+        active.filter(window_start__gte=start, window_start__lt=end).order_by("window_start", "id")
     )
     technicians = _technicians_for(viewer)
     names = {t.pk: t for t in technicians}
