@@ -28,6 +28,8 @@ def machine(database: str | None = None) -> dict:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        # The machine is shared: how busy it was when the figures were written.
+        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
     }
     if database:
         info["database"] = database
@@ -80,7 +82,8 @@ def installation(engine: str, label: str):
     data_dir = Path(tempfile.mkdtemp(prefix=f"aftersales-bench-{label}-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
     env["AFTERSALES_DATA_DIR"] = str(data_dir)
-    env["PYTHONPATH"] = str(ROOT)
+    # This tree's code, whatever is installed in the environment.
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "src")])
     dbname = f"aftersales_bench_{label}".lower()
     if engine == "postgres":
         import psycopg

@@ -158,7 +158,13 @@ def test_serve_runs_the_production_server_and_the_worker(installation):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
+    # As `run` does: the production settings, not the test suite's (whose queue runs tasks
+    # inline, so the embedded worker would refuse to start).
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AFTERSALES_") and k != "DJANGO_SETTINGS_MODULE"
+    }
     environment["AFTERSALES_DATA_DIR"] = str(installation)
     server = subprocess.Popen(
         [*AFTERSALES, "serve", "--port", str(port), "--workers", "1"],

@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "aftersales.core.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -96,14 +96,19 @@ def _database() -> dict:
             db.setdefault("OPTIONS", {})["connect_timeout"] = 5
         return db
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "aftersales.core.sqlite",
         "NAME": str(DATA_DIR / "aftersales.sqlite3"),
+        # Kept open across requests: opening costs the pragmas below, and closing the last
+        # connection to a WAL database checkpoints and deletes the WAL file (milliseconds).
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock
             # at BEGIN so two writers queue on the busy timeout instead of failing mid-way.
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000;"
+                "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000; "
+                "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;"
             ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -8,11 +8,9 @@ from aftersales.core import rows
 Partner = User._meta.get_field("partner").related_model
 
 
-def live_token(digest: str) -> ApiToken | None:
-    """The live token with that digest, its user and the user's partner: one query on every
-    API call, so it is written by hand (core.rows) instead of compiled by the ORM each time.
-    Nothing is cached: a revoked token or a deactivated user is refused on the next call."""
-    sql = (
+@rows.statement
+def _live_token_sql() -> str:
+    return (
         f"SELECT {rows.columns(ApiToken, 't')}, {rows.columns(User, 'u')},"
         f" {rows.columns(Partner, 'p')}"
         f" FROM {rows.table(ApiToken)} t"
@@ -22,8 +20,14 @@ def live_token(digest: str) -> ApiToken | None:
         f" AND {rows.column(ApiToken, 'revoked_at', 't')} IS NULL"
         f" AND {rows.column(User, 'is_active', 'u')} = %s"
     )
+
+
+def live_token(digest: str) -> ApiToken | None:
+    """The live token with that digest, its user and the user's partner: one query on every
+    API call, so it is written by hand (core.rows) instead of compiled by the ORM each time.
+    Nothing is cached: a revoked token or a deactivated user is refused on the next call."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [digest, True])
+        cursor.execute(_live_token_sql(), [digest, True])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -32,7 +32,7 @@ from aftersales.accounts.rules import Role
 from aftersales.cases import services as case_services
 from aftersales.cases.models import Case
 from aftersales.cases.rules import CaseType, Priority, Status, case_number
-from aftersales.core import clock
+from aftersales.core import clock, rows
 from aftersales.core.errors import Conflict, Invalid, NotFound
 from aftersales.customers.models import CustomerTier
 from aftersales.sla import engine, rules
@@ -474,21 +474,6 @@ def _criteria(policy: Policy) -> engine.PolicyCriteria:
     )
 
 
-def policy_for(case: Case) -> Policy | None:
-    policies = list(
-        Policy.objects.filter(active=True).prefetch_related("targets", "targets__calendar")
-    )
-    facts = engine.CaseFacts(
-        type=case.type,
-        priority=case.priority,
-        tier=case.customer.tier,
-        country=case.customer.country,
-        partner=case.partner.code if case.partner_id else None,
-    )
-    chosen = engine.match_policy([_criteria(p) for p in policies], facts)
-    return next((p for p in policies if chosen is not None and p.pk == chosen.id), None)
-
-
 def _set_schedule(c: Clock, spec: TargetSpec, pauses: Sequence[engine.Pause]) -> None:
     assert c.started_at is not None
     plan = engine.schedule(spec, c.started_at, pauses, c.levels_fired)
@@ -643,30 +628,138 @@ def _locked_clocks(case: Case) -> list[Clock]:
     )
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class _PolicyTargets:
+    criteria: engine.PolicyCriteria
+    specs: tuple[TargetSpec, ...]
+
+
+# The active policies as clocks_start last read them, keyed by the rows themselves: this
+# process reuses the parsed targets only while the stored rows are equal, field for field, so
+# a change made by any process (or a rolled-back test) is seen on the next case opened.
+_POLICY_SET: tuple[tuple, list[_PolicyTargets]] | None = None
+
+
+# What a policy means is in its other columns: the timestamps are left out of the rows read
+# on every case opened (and so of the cache key), which saves parsing them.
+_STAMPS = ("created_at", "updated_at")
+
+
+@rows.statement
+def _policy_rows_sql() -> str:
+    col = rows.column
+    return (
+        f"SELECT {rows.columns(Policy, 'p', _STAMPS)}, {rows.columns(Target, 't', _STAMPS)},"
+        f" {rows.columns(BusinessCalendar, 'c', _STAMPS)}"
+        f" FROM {rows.table(Policy)} p"
+        f" LEFT OUTER JOIN {rows.table(Target)} t ON {col(Target, 'policy', 't')} = p.id"
+        f" LEFT OUTER JOIN {rows.table(BusinessCalendar)} c"
+        f" ON c.id = {col(Target, 'calendar', 't')}"
+        f" WHERE {col(Policy, 'active', 'p')} = %s ORDER BY p.id, t.id"
+    )
+
+
+def _policy_rows() -> tuple:
+    """Every active policy with its targets and their calendars, as raw rows: one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_policy_rows_sql(), [True])
+        return tuple(tuple(row) for row in cursor.fetchall())
+
+
+def _policy_set(raw: tuple) -> list[_PolicyTargets]:
+    policies: dict[int, tuple[Policy, list[Target]]] = {}
+    target_at = rows.width(Policy, _STAMPS)
+    calendar_at = target_at + rows.width(Target, _STAMPS)
+    for row in raw:
+        if row[0] not in policies:
+            policies[row[0]] = (rows.instance(Policy, row, 0, _STAMPS), [])
+        if row[target_at] is not None:
+            target = rows.instance(Target, row, target_at, _STAMPS)
+            calendar = (
+                rows.instance(BusinessCalendar, row, calendar_at, _STAMPS)
+                if row[calendar_at] is not None
+                else None
+            )
+            rows.cache_related(target, "calendar", calendar)
+            policies[row[0]][1].append(target)
+    out = []
+    for policy, targets in policies.values():
+        specs = []
+        for target in targets:
+            try:
+                spec = target_spec(target, policy)
+                spec.digest()
+                specs.append(spec)
+            except (engine.SnapshotError, rules.CalendarSpecError, ValueError):
+                # A target broken in the admin must not stop intake: log it, skip it.
+                log.exception("SLA target %s of policy %s is invalid", target.name, policy.name)
+        out.append(_PolicyTargets(criteria=_criteria(policy), specs=tuple(specs)))
+    return out
+
+
+def _targets_for(case: Case) -> tuple[TargetSpec, ...]:
+    """The targets of the policy that matches the case (none when no policy does)."""
+    global _POLICY_SET
+    raw = _policy_rows()
+    if _POLICY_SET is None or _POLICY_SET[0] != raw:
+        _POLICY_SET = (raw, _policy_set(raw))
+    policies = _POLICY_SET[1]
+    facts = engine.CaseFacts(
+        type=case.type,
+        priority=case.priority,
+        tier=case.customer.tier,
+        country=case.customer.country,
+        partner=case.partner.code if case.partner_id else None,
+    )
+    chosen = engine.match_policy([p.criteria for p in policies], facts)
+    if chosen is None:
+        return ()
+    return next(p.specs for p in policies if p.criteria.id == chosen.id)
+
+
+@rows.statement
+def _snapshot_ids_sql(count: int) -> str:
+    digest = rows.column(Snapshot, "digest", "s")
+    return (
+        f"SELECT s.id, {digest} FROM {rows.table(Snapshot)} s"
+        f" WHERE {digest} IN ({', '.join(['%s'] * count)})"
+    )
+
+
+def _snapshot_ids(specs: Sequence[TargetSpec]) -> dict[str, int]:
+    """The snapshot row of each spec, by digest; the missing ones are inserted."""
+    digests = [spec.digest() for spec in specs]
+    with connection.cursor() as cursor:
+        cursor.execute(_snapshot_ids_sql(len(digests)), digests)
+        found = {digest: pk for pk, digest in cursor.fetchall()}
+    if len(found) < len(set(digests)):
+        found.update({d: s.pk for d, s in _snapshots(specs).items()})
+    return found
+
+
+@transaction.atomic(savepoint=False)
 def clocks_start(*, case: Case) -> list[Clock]:
     """Gives a newly opened case the clocks of its policy. Targets that start on the case
-    opening run from `opened_at`; the others wait (pending) for their named event."""
-    policy = policy_for(case)
-    if policy is None:
+    opening run from `opened_at`; the others wait (pending) for their named event.
+    Called inside the case's own transaction: no savepoint of its own (a failure here
+    fails the whole opening)."""
+    specs = _targets_for(case)
+    if not specs:
         return []
-    specs = []
-    for target in policy.targets.all():
-        try:
-            specs.append(target_spec(target, policy))
-        except (engine.SnapshotError, rules.CalendarSpecError, ValueError):
-            # A target broken in the admin must not stop intake: log it, skip it.
-            log.exception("SLA target %s of policy %s is invalid", target.name, policy.name)
-    snapshots = _snapshots(specs)
+    snapshot_ids = _snapshot_ids(specs)
     clocks = []
     for spec in specs:
         c = Clock(
-            case=case, target=spec.name, snapshot=snapshots[spec.digest()], state=ClockState.PENDING
+            case=case,
+            target=spec.name,
+            snapshot_id=snapshot_ids[spec.digest()],
+            state=ClockState.PENDING,
         )
         if spec.start_event == engine.CASE_OPENED:
             _start(c, spec, at=case.opened_at, status=case.status)
         clocks.append(c)
-    return Clock.objects.bulk_create(clocks)
+    rows.insert(clocks)
+    return clocks
 
 
 @transaction.atomic

@@ -310,6 +310,22 @@ def test_editing_a_calendar_changes_new_clocks_only(at, open_case):
     assert clocks(after)["first_response"].due_at == datetime(2026, 3, 30, 10, 0, tzinfo=MADRID)
 
 
+def test_a_change_written_by_another_process_is_seen_by_the_next_case(at, open_case):
+    """The parsed policies are reused only while the stored rows are equal: a row changed
+    behind this process's back (no version bump, same updated_at) still counts at once."""
+    at(MONDAY_10)
+    before = open_case("complaint")
+    policy = Policy.objects.get(name="Complaints")
+    policy.targets.filter(name="resolution").update(duration_seconds=5 * 86400)
+    after = open_case("complaint")
+    assert clocks(before)["resolution"].due_at == MONDAY_10 + 30 * D
+    assert clocks(after)["resolution"].due_at == MONDAY_10 + 5 * D
+    # Switched off the same way: complaints fall to the default policy, as repairs do.
+    Policy.objects.filter(pk=policy.pk).update(active=False)
+    complaint, repair = clocks(open_case("complaint")), clocks(open_case("repair"))
+    assert complaint["resolution"].snapshot_id == repair["resolution"].snapshot_id
+
+
 # Named events ------------------------------------------------------------------------------
 
 
