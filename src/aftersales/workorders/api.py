@@ -26,7 +26,6 @@ from aftersales.core import clock
 from aftersales.core.api import DEFAULT_PAGE_SIZE, idempotent, json_response, page_by_id_desc
 from aftersales.core.errors import Invalid, NotFound
 from aftersales.core.permissions import require
-from aftersales.customers import selectors as customer_selectors
 from aftersales.workorders import rules, schemas, selectors, services
 from aftersales.workorders.models import WorkOrder
 from aftersales.workorders.rules import CustodyKind, Status
@@ -616,17 +615,18 @@ def unit_location(request, serial_number: str):
     partner only about units on its organisation's cases or work orders (else 404), and it
     is not told which other organisation's job holds the product."""
     user = require(request, "workorders.read")
-    unit = customer_selectors.unit_get(serial_number)
-    if unit is not None and user.is_partner:
+    found = selectors.whereabouts_by_serial(serial_number)
+    if found is not None and user.is_partner:
+        unit_id = found[0]
         ours = (
-            case_selectors.visible_cases(user).filter(unit_id=unit.pk).exists()
-            or selectors.visible_work_orders(user).filter(unit_id=unit.pk).exists()
+            case_selectors.visible_cases(user).filter(unit_id=unit_id).exists()
+            or selectors.visible_work_orders(user).filter(unit_id=unit_id).exists()
         )
         if not ours:
-            unit = None
-    if unit is None:
+            found = None
+    if found is None:
         raise NotFound(_("Unit %(serial)s") % {"serial": serial_number})
-    out = _whereabouts_dict(selectors.unit_whereabouts(unit))
+    out = _whereabouts_dict(found[1])
     hidden = user.is_partner and out["work_order"]
     if hidden and selectors.work_order_get(user, out["work_order"]) is None:
         out["work_order"] = out["receipt"] = None
