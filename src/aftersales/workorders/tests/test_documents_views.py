@@ -1,5 +1,5 @@
 """The printable documents behind their links: PDF inline with the number as the file name,
-and the same scoping as the screens. Skipped until the documents module is there."""
+and the same scoping as the screens."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from django.test import Client
 from aftersales.core import clock
 from aftersales.workorders import selectors
 from aftersales.workorders import services as wo
-
-pytest.importorskip("aftersales.workorders.documents")
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +72,6 @@ def test_invoice_pdf(login, people, repair_case):
     order = wo.work_order_create(
         actor=sup, case_number=repair_case.number, kind="remote", category="A", category_reason="x"
     )
-    pytest.importorskip("aftersales.billing.documents")
     from aftersales.billing import services as billing
 
     start = clock.now()
