@@ -10,7 +10,9 @@ import time
 import timeit
 
 from bench import common
+from bench.inventory import bench_inventory
 from bench.sla import bench_sla
+from bench.workorders import bench_workorders
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -184,7 +186,8 @@ def bench_import() -> None:
 
 
 BENCHMARKS = {"intake": bench_intake, "entitlement": bench_entitlement, "import": bench_import,
-              "sla": bench_sla}
+              "sla": bench_sla, "workorders": bench_workorders}
+BENCHMARKS["inventory"] = bench_inventory
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")

@@ -279,6 +279,72 @@ def import_units(
             writer.writerows((e.line, e.field, e.reason) for e in report.errors)
 
 
+def _import_stock_file(file: Path, errors_to: Path | None, what: str) -> None:
+    """Parts or opening stock from a file, with a progress bar; bad rows are reported with
+    their line numbers and the rest goes in."""
+    _django()
+    from aftersales.inventory import imports
+
+    if not file.exists():
+        raise Failure(f"{file} does not exist.")
+    required = imports.PART_REQUIRED if what == "parts" else imports.STOCK_REQUIRED
+    run = imports.parts_import if what == "parts" else imports.stock_import
+    try:
+        total = imports.file_size(file)
+        with _progress() as progress:
+            task = progress.add_task(f"importing {file.name}", total=total or None)
+            rows = imports.read_rows(
+                file, required, progress=lambda done: progress.update(task, completed=done)
+            )
+            report = run(rows)
+    except imports.ImportFileError as exc:
+        raise Failure(str(exc)) from None
+    if what == "parts":
+        out.print(
+            f"created {report.created} parts, updated {report.updated}, "
+            f"{report.error_count} bad rows"
+        )
+    else:
+        out.print(f"received {report.created} stock rows, {report.error_count} bad rows")
+    for error in report.errors[:20]:
+        err.print(f"line {error.line}: {error.field} {error.reason}")
+    if report.error_count > 20:
+        err.print(f"… and {report.error_count - 20} more")
+    if errors_to is not None:
+        import csv
+
+        with open(errors_to, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["line", "field", "reason"])
+            writer.writerows((e.line, e.field, e.reason) for e in report.errors)
+
+
+@import_app.command("parts")
+def import_parts(
+    file: Annotated[
+        Path, typer.Argument(help="A .csv or .xlsx file; columns are listed in the README.")
+    ],
+    errors_to: Annotated[
+        Path | None, typer.Option("--errors", help="Write every bad row to this CSV file.")
+    ] = None,
+) -> None:
+    """Create or update spare parts (fits, supersession) from a file."""
+    _import_stock_file(file, errors_to, "parts")
+
+
+@import_app.command("stock")
+def import_stock(
+    file: Annotated[
+        Path, typer.Argument(help="A .csv or .xlsx file; columns are listed in the README.")
+    ],
+    errors_to: Annotated[
+        Path | None, typer.Option("--errors", help="Write every bad row to this CSV file.")
+    ] = None,
+) -> None:
+    """Receive opening stock per part and location from a file."""
+    _import_stock_file(file, errors_to, "stock")
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Run a Django management command (e.g. `aftersales manage createsuperuser`)."""

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales.catalog.models import (
+    Part,
     Product,
+    UnitOfMeasure,
     WarrantyCountryOverride,
     WarrantyPolicy,
     WarrantyStart,
@@ -153,3 +157,190 @@ def product_update(
         product.warranty_policy = _policy(warranty_policy)
     product.save()
     return product
+
+
+# --- spare parts ----------------------------------------------------------------------------
+
+_PART_FIELDS = (
+    "name",
+    "unit_of_measure",
+    "list_price",
+    "cost_price",
+    "currency",
+    "serialised",
+    "defective_return_required",
+    "supply_obligation_years",
+    "active",
+)
+
+
+def normalise_part_number(number: str) -> str:
+    return (number or "").strip().upper()
+
+
+def _money(value, field: str) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise Invalid(
+            field, _("%(field)s is an amount such as 12.50.") % {"field": field}
+        ) from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("10000000000"):
+        raise Invalid(field, _("%(field)s is an amount of zero or more.") % {"field": field})
+    return amount.quantize(Decimal("0.01"))
+
+
+def _check_part_values(values: dict) -> dict:
+    """Validates and normalises the changeable fields of a part; names the field it refuses."""
+    out = dict(values)
+    if "name" in out:
+        out["name"] = (out["name"] or "").strip()
+        if not out["name"]:
+            raise Invalid("name", _("A part needs a name."))
+        if len(out["name"]) > 200:
+            raise Invalid("name", _("The name is at most 200 characters."))
+    if "unit_of_measure" in out:
+        uom = (out["unit_of_measure"] or "").strip().lower()
+        if uom not in UnitOfMeasure.values:
+            raise Invalid(
+                "unit_of_measure",
+                _("unit_of_measure must be one of: %(u)s.")
+                % {"u": ", ".join(UnitOfMeasure.values)},
+            )
+        out["unit_of_measure"] = uom
+    for field in ("list_price", "cost_price"):
+        if field in out:
+            out[field] = _money(out[field], field)
+    if "currency" in out:
+        currency = (out["currency"] or "").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise Invalid("currency", _("currency is a three-letter ISO 4217 code."))
+        out["currency"] = currency
+    if "supply_obligation_years" in out and out["supply_obligation_years"] is not None:
+        years = out["supply_obligation_years"]
+        if not isinstance(years, int) or isinstance(years, bool) or not 1 <= years <= 50:
+            raise Invalid("supply_obligation_years", _("supply_obligation_years is from 1 to 50."))
+    for flag in ("serialised", "defective_return_required", "active"):
+        if flag in out and not isinstance(out[flag], bool):
+            raise Invalid(flag, _("%(field)s is true or false.") % {"field": flag})
+    return out
+
+
+def _products(skus: list[str], field: str = "fits") -> list[Product]:
+    wanted = [s.strip() for s in skus if s and s.strip()]
+    found = {p.sku: p for p in Product.objects.filter(sku__in=wanted)}
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        raise Invalid(field, _("No product has SKU %(sku)s.") % {"sku": ", ".join(missing)})
+    return list(found.values())
+
+
+def _locked_part(number: str) -> Part:
+    part = Part.objects.select_for_update().filter(number=normalise_part_number(number)).first()
+    if part is None:
+        raise NotFound(_("Part %(number)s") % {"number": number})
+    return part
+
+
+@transaction.atomic
+def part_create(
+    *,
+    number: str,
+    name: str,
+    unit_of_measure: str = "pc",
+    list_price: Decimal | str = "0",
+    cost_price: Decimal | str = "0",
+    currency: str = "EUR",
+    serialised: bool = False,
+    defective_return_required: bool = False,
+    supply_obligation_years: int | None = None,
+    fits: list[str] | None = None,
+    replaced_by: str | None = None,
+) -> Part:
+    """A spare part; `fits` names the product SKUs it may be fitted to."""
+    number = normalise_part_number(number)
+    if not number:
+        raise Invalid("number", _("A part needs a part number."))
+    if len(number) > 60 or any(c.isspace() for c in number):
+        raise Invalid("number", _("A part number has no spaces and at most 60 characters."))
+    values = _check_part_values(
+        {
+            "name": name,
+            "unit_of_measure": unit_of_measure,
+            "list_price": list_price,
+            "cost_price": cost_price,
+            "currency": currency,
+            "serialised": serialised,
+            "defective_return_required": defective_return_required,
+            "supply_obligation_years": supply_obligation_years,
+        }
+    )
+    products = _products(fits or [])
+    if Part.objects.filter(number=number).exists():
+        raise Conflict(
+            "duplicate_part",
+            _("Part %(number)s already exists.") % {"number": number},
+            {"field": "number"},
+        )
+    part = Part.objects.create(number=number, **values)
+    if products:
+        part.fits.set(products)
+    if replaced_by:
+        part_supersede(number=number, replaced_by=replaced_by)
+        part.refresh_from_db()
+    return part
+
+
+@transaction.atomic
+def part_update(*, number: str, **changes) -> Part:
+    """Changes the given fields (None leaves one alone, except supply_obligation_years, which
+    a None clears when given)."""
+    part = _locked_part(number)
+    unknown = set(changes) - set(_PART_FIELDS)
+    if unknown:
+        raise Invalid(sorted(unknown)[0], _("This field cannot be changed here."))
+    given = {k: v for k, v in changes.items() if v is not None or k == "supply_obligation_years"}
+    for field, value in _check_part_values(given).items():
+        setattr(part, field, value)
+    part.save()
+    return part
+
+
+@transaction.atomic
+def part_set_fits(*, number: str, skus: list[str]) -> Part:
+    """The product models the part fits, replacing the list."""
+    part = _locked_part(number)
+    part.fits.set(_products(skus, "skus"))
+    return part
+
+
+@transaction.atomic
+def part_supersede(*, number: str, replaced_by: str | None) -> Part:
+    """Part `number` is replaced by `replaced_by` (None removes the supersession). Refuses a
+    part replacing itself and a loop in the chain. Supersession does not copy the fit list
+    (see docs/decisions/0008-stock-ledger.md)."""
+    part = _locked_part(number)
+    if not replaced_by:
+        part.replaced_by = None
+        part.save(update_fields=["replaced_by", "updated_at"])
+        return part
+    successor = Part.objects.filter(number=normalise_part_number(replaced_by)).first()
+    if successor is None:
+        raise Invalid("replaced_by", _("No part has number %(n)s.") % {"n": replaced_by})
+    if successor.pk == part.pk:
+        raise Invalid("replaced_by", _("A part cannot replace itself."))
+    chain = dict(Part.objects.filter(replaced_by__isnull=False).values_list("id", "replaced_by_id"))
+    current, seen = successor.pk, set()
+    while current is not None and current not in seen:
+        if current == part.pk:
+            raise Conflict(
+                "supersession_loop",
+                _("%(next)s is already replaced, directly or not, by %(part)s.")
+                % {"next": successor.number, "part": part.number},
+                {"field": "replaced_by"},
+            )
+        seen.add(current)
+        current = chain.get(current)
+    part.replaced_by = successor
+    part.save(update_fields=["replaced_by", "updated_at"])
+    return part

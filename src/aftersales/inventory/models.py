@@ -483,13 +483,35 @@ class ReplenishmentLine(models.Model):
         TRANSFER = "transfer", _("transfer")
         PURCHASE = "purchase", _("purchase")
 
+    # A run writes its lines in one INSERT … SELECT from validated rules (hundreds of
+    # thousands at scale): part and locations are referenced without database foreign keys
+    # or indexes, whose per-row checks and key-share locks cost more than the plan itself
+    # (docs/decisions/0008-stock-ledger.md). PROTECT still guards them in the ORM.
     run = models.ForeignKey(ReplenishmentRun, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=10, choices=LineKind.choices)
-    part = models.ForeignKey("catalog.Part", on_delete=models.PROTECT, related_name="+")
-    from_location = models.ForeignKey(
-        StockLocation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    part = models.ForeignKey(
+        "catalog.Part",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
-    to_location = models.ForeignKey(StockLocation, on_delete=models.PROTECT, related_name="+")
+    from_location = models.ForeignKey(
+        StockLocation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    to_location = models.ForeignKey(
+        StockLocation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     quantity = models.PositiveIntegerField()
     on_hand = models.IntegerField(default=0)
     reserved = models.IntegerField(default=0)

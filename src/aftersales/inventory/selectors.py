@@ -96,36 +96,53 @@ def incoming_to(
     return out
 
 
+_AVAILABILITY_SQL = """
+WITH part AS (SELECT id FROM catalog_part WHERE number = %(number)s)
+SELECT l.code, l.name, l.kind, x.on_hand, x.reserved, x.incoming, x.arrival
+FROM (
+    SELECT b.location_id, b.on_hand, b.reserved, 0 AS incoming, NULL AS arrival
+    FROM inventory_stockbalance b
+    WHERE b.part_id = (SELECT id FROM part) AND (b.on_hand > 0 OR b.reserved > 0)
+    UNION ALL
+    SELECT t.to_location_id, 0, 0, t.quantity, t.expected_arrival
+    FROM inventory_transfer t
+    WHERE t.part_id = (SELECT id FROM part) AND t.status = 'in_transit'
+    UNION ALL
+    SELECT p.location_id, 0, 0, p.quantity - p.received_quantity, p.expected_arrival
+    FROM inventory_purchase p
+    WHERE p.part_id = (SELECT id FROM part) AND p.status = 'open'
+) AS x
+JOIN inventory_stocklocation l ON l.id = x.location_id
+"""
+
+
 def part_availability(part_number: str) -> list[Availability]:
-    """A part at every tracked location that holds or expects it: one index range on the
-    balance table (unique part, location) plus the open transfers and purchases."""
-    part = part_by_number(part_number)
-    if part is None:
-        return []
-    rows = (
-        StockBalance.objects.filter(part_id=part.pk)
-        .filter(Q(on_hand__gt=0) | Q(reserved__gt=0))
-        .values_list(
-            "location_id",
-            "location__code",
-            "location__name",
-            "location__kind",
-            "on_hand",
-            "reserved",
-        )
-    )
-    incoming = incoming_to(part.pk)
-    seen: dict[int, Availability] = {}
-    for loc_id, code, name, kind, on_hand, reserved in rows:
-        qty, when = incoming.get(loc_id, (0, None))
-        seen[loc_id] = Availability(code, name, kind, on_hand, reserved, qty, when)
-    missing = [loc_id for loc_id in incoming if loc_id not in seen]
-    for loc_id, code, name, kind in StockLocation.objects.filter(pk__in=missing).values_list(
-        "id", "code", "name", "kind"
-    ):
-        qty, when = incoming[loc_id]
-        seen[loc_id] = Availability(code, name, kind, 0, 0, qty, when)
-    return sorted(seen.values(), key=lambda a: a.location)
+    """A part at every tracked location that holds or expects it: one statement over one
+    index range of the balance table (unique part, location) plus the partial indexes of
+    open transfers and purchases; never the ledger, whatever its size. An unknown part
+    holds nothing."""
+    return _availability({"number": part_number.strip().upper()})
+
+
+def _availability(params: dict) -> list[Availability]:
+    from django.db import connection
+
+    found: dict[str, list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_AVAILABILITY_SQL, params)
+        for code, name, kind, on_hand, reserved, incoming, arrival in cursor.fetchall():
+            row = found.setdefault(code, [name, kind, 0, 0, 0, None])
+            row[2] += on_hand
+            row[3] += reserved
+            row[4] += incoming
+            if isinstance(arrival, str):  # SQLite hands dates back as text in raw SQL
+                arrival = date.fromisoformat(arrival)
+            if arrival is not None and (row[5] is None or arrival < row[5]):
+                row[5] = arrival
+    return [
+        Availability(code, name, kind, on_hand, reserved, incoming, arrival)
+        for code, (name, kind, on_hand, reserved, incoming, arrival) in sorted(found.items())
+    ]
 
 
 def part_availability_at(part_number: str, location_code: str) -> Availability | None:
@@ -637,3 +654,241 @@ def _serial_differences(numbers: dict[int, str], codes: dict[int, str]) -> list[
                 )
             )
     return out
+
+
+# --- who sees and moves which stock (docs/decisions/0008-stock-ledger.md) -------------------
+
+
+def visible_location_ids(viewer: User) -> list[int] | None:
+    """The locations whose stock a user may read: a partner its organisation's own; everyone
+    else every location (None)."""
+    if viewer.is_partner:
+        return list(
+            StockLocation.objects.filter(partner_id=viewer.partner_id).values_list("id", flat=True)
+        )
+    return None
+
+
+def location_visible(viewer: User, location: StockLocation) -> bool:
+    return not viewer.is_partner or location.partner_id == viewer.partner_id
+
+
+def may_move_at(viewer: User, location: StockLocation) -> bool:
+    """May the user take stock from, or put stock into, this location? A partner only its
+    own organisation's; a technician only their own van; the warehouse and dispatchers all."""
+    if viewer.is_partner:
+        return location.partner_id == viewer.partner_id
+    if viewer.role == "technician":
+        return location.kind == Kind.VAN and location.technician_id == viewer.pk
+    return True
+
+
+def may_ship_to(viewer: User, location: StockLocation) -> bool:
+    """The destination of a transfer someone ships from their own stock: any place of the
+    brand, or their own organisation's; never another partner's."""
+    if location.partner_id is None:
+        return True
+    return not viewer.is_partner or location.partner_id == viewer.partner_id
+
+
+def locations_for(viewer: User) -> QuerySet[StockLocation]:
+    rows = StockLocation.objects.filter(kind__in=rules.PHYSICAL, active=True)
+    ids = visible_location_ids(viewer)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.select_related("centre", "partner", "technician").order_by("code")
+
+
+def movable_locations(viewer: User) -> list[StockLocation]:
+    return [loc for loc in locations_for(viewer) if may_move_at(viewer, loc)]
+
+
+def availability_for(viewer: User, part_number: str) -> list[Availability]:
+    rows = part_availability(part_number)
+    if viewer.is_partner:
+        own = set(
+            StockLocation.objects.filter(partner_id=viewer.partner_id).values_list(
+                "code", flat=True
+            )
+        )
+        rows = [row for row in rows if row.location in own]
+    return rows
+
+
+# --- parts ----------------------------------------------------------------------------------
+
+
+def part_search(*, q: str | None = None, fits: str | None = None) -> QuerySet[Part]:
+    """Parts by number prefix or name, and/or those fitting a product model (SKU)."""
+    parts = Part.objects.select_related("replaced_by")
+    if q and q.strip():
+        text = q.strip()
+        parts = parts.filter(Q(number__startswith=text.upper()) | Q(name__icontains=text))
+    if fits and fits.strip():
+        parts = parts.filter(fits__sku=fits.strip())
+    return parts
+
+
+def part_detail(number: str) -> Part | None:
+    return (
+        Part.objects.select_related("replaced_by")
+        .prefetch_related("fits")
+        .filter(number=number.strip().upper())
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Supersession:
+    replaces: list[str]
+    successors: list[str]
+
+
+def supersession_of(part: Part) -> Supersession:
+    replaced_by = dict(
+        Part.objects.filter(replaced_by__isnull=False).values_list("id", "replaced_by_id")
+    )
+    chain = rules.supersession_chain(part.pk, replaced_by)[1:]
+    numbers = dict(Part.objects.filter(pk__in=chain).values_list("id", "number"))
+    return Supersession(
+        replaces=list(
+            Part.objects.filter(replaced_by=part)
+            .order_by("number")
+            .values_list("number", flat=True)
+        ),
+        successors=[numbers[pk] for pk in chain],
+    )
+
+
+# --- documents and history ------------------------------------------------------------------
+
+
+def moves(
+    *,
+    part_number: str | None = None,
+    location_code: str | None = None,
+    location_ids: list[int] | None = None,
+) -> QuerySet[StockMove]:
+    """The ledger filtered by part and/or location (either side), for the history lists."""
+    rows = StockMove.objects.select_related("part", "from_location", "to_location", "actor")
+    if part_number:
+        rows = rows.filter(part__number=part_number.strip().upper())
+    if location_code:
+        location = location_by_code(location_code)
+        rows = (
+            rows.filter(Q(from_location=location) | Q(to_location=location))
+            if location
+            else rows.none()
+        )
+    if location_ids is not None:
+        rows = rows.filter(
+            Q(from_location_id__in=location_ids) | Q(to_location_id__in=location_ids)
+        )
+    return rows
+
+
+def transfer_get(number: str) -> Transfer | None:
+    pk = rules.parse_document_number("transfer", number)
+    if pk is None:
+        return None
+    return (
+        Transfer.objects.select_related("part", "from_location", "to_location")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def transfers_to(location_ids: list[int] | None = None) -> QuerySet[Transfer]:
+    rows = Transfer.objects.select_related("part", "from_location", "to_location").filter(
+        status=Transfer.Status.IN_TRANSIT
+    )
+    if location_ids is not None:
+        rows = rows.filter(to_location_id__in=location_ids)
+    return rows.order_by("expected_arrival", "id")
+
+
+def reservation_get(number: str) -> Reservation | None:
+    pk = rules.parse_document_number("reservation", number)
+    if pk is None:
+        return None
+    return (
+        Reservation.objects.select_related("part", "location", "work_order").filter(pk=pk).first()
+    )
+
+
+def defective_get(number: str) -> DefectiveReturn | None:
+    pk = rules.parse_document_number("defective", number)
+    if pk is None:
+        return None
+    return (
+        DefectiveReturn.objects.select_related("part", "work_order", "technician", "partner")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def defective_returns_for(viewer: User, **filters) -> QuerySet[DefectiveReturn]:
+    """Defective returns a user may see: a partner its organisation's, a technician their
+    own, everyone else all."""
+    if viewer.is_partner:
+        filters["partner_id"] = viewer.partner_id
+    elif viewer.role == "technician":
+        filters["technician_id"] = viewer.pk
+    return defective_returns(**filters)
+
+
+def reconciliation_holder(holder: str) -> tuple[User | None, int | None, str] | None:
+    """A technician's username or a partner's code → (technician, partner id, label)."""
+    from aftersales.network.models import Partner
+
+    holder = (holder or "").strip()
+    if not holder:
+        return None
+    partner = Partner.objects.filter(code=holder.upper()).first()
+    if partner is not None:
+        return None, partner.pk, partner.code
+    user = User.objects.filter(username=holder).first()
+    if user is not None:
+        return user, None, user.username
+    return None
+
+
+def holders() -> list[tuple[str, str]]:
+    """Who carries stock: technicians with a van, partners with a location (value, label)."""
+    from aftersales.network.models import Partner
+
+    techs = (
+        User.objects.filter(vans__isnull=False)
+        .distinct()
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    partners = (
+        Partner.objects.filter(stock_locations__isnull=False)
+        .distinct()
+        .order_by("code")
+        .values_list("code", "name")
+    )
+    return [(u, u) for u in techs] + [(code, f"{code} · {name}") for code, name in partners]
+
+
+def available_totals(part_ids: list[int], location_ids: list[int] | None = None) -> dict[int, int]:
+    """Available units per part over the physical locations (or the given ones)."""
+    rows = StockBalance.objects.filter(part_id__in=part_ids, location__kind__in=rules.PHYSICAL)
+    if location_ids is not None:
+        rows = rows.filter(location_id__in=location_ids)
+    return {
+        part_id: int(n or 0)
+        for part_id, n in rows.values_list("part_id")
+        .annotate(n=Sum(F("on_hand") - F("reserved")))
+        .order_by()
+    }
+
+
+def locations_for_shipping(viewer: User) -> list[StockLocation]:
+    """Where a user may send stock: every active physical location of the brand, plus (for a
+    partner) its own organisation's."""
+    rows = StockLocation.objects.filter(kind__in=rules.PHYSICAL, active=True)
+    if viewer.is_partner:
+        rows = rows.filter(Q(partner_id=viewer.partner_id) | Q(partner__isnull=True))
+    return list(rows.order_by("code"))

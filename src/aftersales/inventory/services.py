@@ -1369,30 +1369,199 @@ def _central(source_code: str | None) -> StockLocation:
 
 @transaction.atomic
 def replenishment_run(
-    *, actor: User | None = None, source_code: str | None = None, batch: int = 500
+    *,
+    actor: User | None = None,
+    source_code: str | None = None,
+    batch: int = 500,
+    set_based: bool = True,
 ) -> ReplenishmentRun:
     """Proposes transfers from the central warehouse to every location at or below its
     reorder point, and purchases for the central warehouse, counting reservations, goods in
-    transit and open purchases. Reads balances in batches of parts; writes only proposals."""
+    transit and open purchases; writes only proposals.
+
+    The plan is computed in the database by two set-based statements (`_replenish_sql`), the
+    same arithmetic as `rules.plan_part` (largest need first, then the location's key): ten
+    million reorder rules then cost a few hash joins, a sort and one INSERT … SELECT instead
+    of ten million Python objects. `set_based=False` runs `rules.plan_part` part by part in
+    batches (the reference the SQL is tested against)."""
     source = _central(source_code)
     run = ReplenishmentRun.objects.create(source=source, at=clock.now(), actor=actor)
-    part_ids = list(
-        ReorderRule.objects.filter(location__active=True)
-        .values_list("part_id", flat=True)
-        .distinct()
-        .order_by("part_id")
-    )
-    checked = transfers = purchases = 0
-    for start in range(0, len(part_ids), batch):
-        chunk = part_ids[start : start + batch]
-        lines, n = _replenish_chunk(run, source, chunk)
-        checked += n
-        transfers += sum(1 for line in lines if line.kind == ReplenishmentLine.LineKind.TRANSFER)
-        purchases += sum(1 for line in lines if line.kind == ReplenishmentLine.LineKind.PURCHASE)
-        ReplenishmentLine.objects.bulk_create(lines, batch_size=1000)
+    if set_based:
+        checked, transfers, purchases = _replenish_sql(run, source)
+    else:
+        part_ids = list(
+            ReorderRule.objects.filter(location__active=True)
+            .values_list("part_id", flat=True)
+            .distinct()
+            .order_by("part_id")
+        )
+        checked = transfers = purchases = 0
+        for start in range(0, len(part_ids), batch):
+            chunk = part_ids[start : start + batch]
+            lines, n = _replenish_chunk(run, source, chunk)
+            checked += n
+            transfers += sum(
+                1 for line in lines if line.kind == ReplenishmentLine.LineKind.TRANSFER
+            )
+            purchases += sum(
+                1 for line in lines if line.kind == ReplenishmentLine.LineKind.PURCHASE
+            )
+            ReplenishmentLine.objects.bulk_create(lines, batch_size=1000)
     run.rules_checked, run.transfer_lines, run.purchase_lines = checked, transfers, purchases
     run.save(update_fields=["rules_checked", "transfer_lines", "purchase_lines"])
     return run
+
+
+# The set-based plan (docs/decisions/0008-stock-ledger.md, "Replenishment at scale"): the
+# positions of every active reorder rule that needs stock, and the central warehouse's
+# position per part, are materialised once into two temporary tables; the transfer and
+# purchase lines are then inserted from them. Portable SQL (PostgreSQL and SQLite): CASE
+# instead of GREATEST/LEAST, a window sum for "largest need first, then the location key",
+# the same arithmetic as `rules.plan_part`.
+_REPLENISH_NEEDS = """
+CREATE TEMPORARY TABLE inv_replenish_need AS
+WITH rr AS (
+    SELECT r.part_id, r.location_id, r.minimum, r.maximum
+    FROM inventory_reorderrule r
+    JOIN inventory_stocklocation l ON l.id = r.location_id
+    WHERE l.active = %(true)s AND r.location_id <> %(source)s
+),
+incoming AS (
+    SELECT part_id, location_id, SUM(q) AS q FROM (
+        SELECT t.part_id, t.to_location_id AS location_id, t.quantity AS q
+        FROM inventory_transfer t WHERE t.status = 'in_transit'
+        UNION ALL
+        SELECT p.part_id, p.location_id, p.quantity - p.received_quantity
+        FROM inventory_purchase p WHERE p.status = 'open'
+    ) AS x GROUP BY part_id, location_id
+),
+positions AS (
+    SELECT rr.part_id, rr.location_id, rr.minimum, rr.maximum,
+           COALESCE(b.on_hand, 0) AS on_hand, COALESCE(b.reserved, 0) AS reserved,
+           COALESCE(i.q, 0) AS incoming,
+           COALESCE(b.on_hand, 0) - COALESCE(b.reserved, 0) + COALESCE(i.q, 0) AS projected
+    FROM rr
+    LEFT JOIN inventory_stockbalance b
+           ON b.part_id = rr.part_id AND b.location_id = rr.location_id
+    LEFT JOIN incoming i ON i.part_id = rr.part_id AND i.location_id = rr.location_id
+)
+SELECT part_id, location_id, minimum, maximum, on_hand, reserved, incoming,
+       maximum - projected AS need
+FROM positions
+WHERE projected <= minimum AND maximum - projected > 0
+"""
+
+_REPLENISH_CENTRAL = """
+CREATE TEMPORARY TABLE inv_replenish_central AS
+WITH parts AS (
+    SELECT DISTINCT r.part_id
+    FROM inventory_reorderrule r
+    JOIN inventory_stocklocation l ON l.id = r.location_id
+    WHERE l.active = %(true)s
+),
+incoming AS (
+    SELECT part_id, SUM(q) AS q FROM (
+        SELECT t.part_id, t.quantity AS q FROM inventory_transfer t
+        WHERE t.status = 'in_transit' AND t.to_location_id = %(source)s
+        UNION ALL
+        SELECT p.part_id, p.quantity - p.received_quantity FROM inventory_purchase p
+        WHERE p.status = 'open' AND p.location_id = %(source)s
+    ) AS x GROUP BY part_id
+),
+wanted AS (
+    SELECT part_id, SUM(need) AS total FROM inv_replenish_need GROUP BY part_id
+)
+SELECT parts.part_id,
+       COALESCE(b.on_hand, 0) AS on_hand, COALESCE(b.reserved, 0) AS reserved,
+       COALESCE(i.q, 0) AS incoming,
+       CASE WHEN COALESCE(b.on_hand, 0) > COALESCE(b.reserved, 0)
+            THEN COALESCE(b.on_hand, 0) - COALESCE(b.reserved, 0) ELSE 0 END AS available,
+       COALESCE(w.total, 0) AS total,
+       cr.minimum, cr.maximum
+FROM parts
+LEFT JOIN inventory_stockbalance b
+       ON b.part_id = parts.part_id AND b.location_id = %(source)s
+LEFT JOIN incoming i ON i.part_id = parts.part_id
+LEFT JOIN wanted w ON w.part_id = parts.part_id
+LEFT JOIN inventory_reorderrule cr
+       ON cr.part_id = parts.part_id AND cr.location_id = %(source)s
+"""
+
+_REPLENISH_TRANSFERS = """
+INSERT INTO inventory_replenishmentline
+    (run_id, kind, part_id, from_location_id, to_location_id, quantity, on_hand, reserved,
+     incoming, minimum, maximum, unmet)
+SELECT %(run)s, 'transfer', part_id, %(source)s, location_id, give, on_hand, reserved,
+       incoming, minimum, maximum, 0
+FROM (
+    SELECT ranked.*,
+           CASE WHEN c.available - ranked.prior <= 0 THEN 0
+                WHEN c.available - ranked.prior >= ranked.need THEN ranked.need
+                ELSE c.available - ranked.prior END AS give
+    FROM (
+        SELECT n.*, SUM(n.need) OVER (
+            PARTITION BY n.part_id
+            ORDER BY n.need DESC, CAST(n.location_id AS TEXT)
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) - n.need AS prior
+        FROM inv_replenish_need n
+    ) AS ranked
+    JOIN inv_replenish_central c ON c.part_id = ranked.part_id
+) AS given
+WHERE give > 0
+"""
+
+_REPLENISH_PURCHASES = """
+INSERT INTO inventory_replenishmentline
+    (run_id, kind, part_id, from_location_id, to_location_id, quantity, on_hand, reserved,
+     incoming, minimum, maximum, unmet)
+SELECT %(run)s, 'purchase', part_id, NULL, %(source)s, buy, on_hand, reserved, incoming,
+       minimum, maximum, unmet
+FROM (
+    SELECT planned.*,
+           CASE WHEN planned.maximum IS NOT NULL THEN
+                    CASE WHEN planned.projected_after > planned.minimum THEN 0
+                         ELSE planned.maximum - planned.projected_after END
+                WHEN planned.projected_after < 0 THEN -planned.projected_after
+                ELSE 0 END AS buy
+    FROM (
+        SELECT c.*,
+               CASE WHEN c.total > c.available THEN c.total - c.available ELSE 0 END AS unmet,
+               c.on_hand - c.reserved + c.incoming - c.total AS projected_after
+        FROM inv_replenish_central c
+    ) AS planned
+) AS bought
+WHERE buy > 0
+"""
+
+
+def _replenish_sql(run: ReplenishmentRun, source: StockLocation) -> tuple[int, int, int]:
+    """The whole plan in a few set-based statements; returns (rules checked, transfer lines,
+    purchase lines)."""
+    from django.db import connection
+
+    params = {"run": run.pk, "source": source.pk, "true": True}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The join of every rule with its balance is one big hash join: give it memory.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        for table in ("inv_replenish_need", "inv_replenish_central"):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(_REPLENISH_NEEDS, params)
+        cursor.execute(_REPLENISH_CENTRAL, params)
+        cursor.execute(_REPLENISH_TRANSFERS, params)
+        transfers = cursor.rowcount
+        cursor.execute(_REPLENISH_PURCHASES, params)
+        purchases = cursor.rowcount
+        for table in ("inv_replenish_need", "inv_replenish_central"):
+            cursor.execute(f"DROP TABLE {table}")
+    lines = ReplenishmentLine.objects.filter(run=run)
+    if transfers < 0:  # some drivers do not count an INSERT … SELECT
+        transfers = lines.filter(kind=ReplenishmentLine.LineKind.TRANSFER).count()
+    if purchases < 0:
+        purchases = lines.filter(kind=ReplenishmentLine.LineKind.PURCHASE).count()
+    checked = ReorderRule.objects.filter(location__active=True).count()
+    return checked, transfers, purchases
 
 
 def _replenish_chunk(

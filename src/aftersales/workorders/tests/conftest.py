@@ -43,8 +43,6 @@ def network(people, world):
     pump.fits.add(world["product"])
     stock_location_create(code="MAD-WH", name="Madrid warehouse", centre_code="MAD")
     stock_location_create(code="ASPA-WH", name="Partner A stock", partner_code="ASP-A")
-    stock_receive(actor=None, part_number="DP-100", location_code="MAD-WH", quantity=20)
-    stock_receive(actor=None, part_number="DP-100", location_code="ASPA-WH", quantity=10)
     rate_card_create(
         name="Madrid rates",
         centre_code="MAD",
@@ -80,3 +78,14 @@ def tech2(people, network):
     staff_assign_centre(username="tech2", centre_code="MAD")
     persona.user.refresh_from_db()
     return persona
+
+
+@pytest.fixture(autouse=True)
+def pumps_on_the_shelves(request):
+    """Work-order tests fit parts from stock: 20 pumps at Madrid, 10 at partner A's store.
+    (Autouse here only: the inventory tests reuse `network` and want empty shelves.)"""
+    if "network" not in request.fixturenames:
+        return
+    request.getfixturevalue("network")
+    stock_receive(actor=None, part_number="DP-100", location_code="MAD-WH", quantity=20)
+    stock_receive(actor=None, part_number="DP-100", location_code="ASPA-WH", quantity=10)
