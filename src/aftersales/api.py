@@ -9,7 +9,9 @@ from aftersales.cases.api import router as case_router
 from aftersales.catalog.api import router as catalog_router
 from aftersales.core.api import API_AUTH, install_error_handlers
 from aftersales.customers.api import router as customer_router
+from aftersales.inventory.api import router as inventory_router
 from aftersales.network.api import router as network_router
+from aftersales.returns.api import router as returns_router
 from aftersales.sla.api import router as sla_router
 from aftersales.warranty.api import router as warranty_router
 from aftersales.workorders.api import router as workorder_router
@@ -31,3 +33,5 @@ api.add_router("", public_case_router)
 api.add_router("", sla_router)
 api.add_router("", network_router)
 api.add_router("", workorder_router)
+api.add_router("", inventory_router)
+api.add_router("", returns_router)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "aftersales.inventory",
     "aftersales.workorders",
     "aftersales.billing",
+    "aftersales.returns",
     "aftersales.web",
     "aftersales.portal",
 ]

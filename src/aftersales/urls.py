@@ -12,6 +12,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("aftersales.portal.urls")),
     path("", include("aftersales.workorders.urls")),
+    path("", include("aftersales.returns.urls")),
+    path("", include("aftersales.inventory.urls")),
     path("", include("aftersales.web.urls")),
 ]
 

@@ -60,6 +60,15 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "stock.adjust": DISPATCHERS | {Role.WAREHOUSE},
     "stock.plan": DISPATCHERS | {Role.WAREHOUSE},
     "stock.reconcile": DISPATCHERS | {Role.WAREHOUSE},
+    # Returns: the office requests and authorises, the warehouse receives and inspects,
+    # supervisors decide against the engine's recommendation; partners handle their own.
+    "returns.read": ALL,
+    "returns.write": OFFICE | {Role.PARTNER},
+    "returns.authorise": DISPATCHERS,
+    "returns.receive": DISPATCHERS | {Role.WAREHOUSE, Role.PARTNER},
+    "returns.inspect": DISPATCHERS | {Role.WAREHOUSE, Role.TECHNICIAN, Role.PARTNER},
+    "returns.resolve": DISPATCHERS | {Role.PARTNER},
+    "returns.override": DISPATCHERS,
 }
 
 

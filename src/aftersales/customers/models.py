@@ -57,6 +57,22 @@ class Unit(models.Model):
     installed_on = models.DateField(_("installed on"), null=True, blank=True)
     country = models.CharField(_("country"), max_length=2)
     dealer = models.CharField(_("dealer"), max_length=200, blank=True)
+    sale_price = models.DecimalField(
+        _("sale price"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    # Nullable: bulk imports insert units with raw SQL that names only the original columns.
+    sale_currency = models.CharField(
+        _("sale currency"), max_length=3, null=True, blank=True, default="EUR"
+    )
+    replaces = models.ForeignKey(
+        "self",
+        verbose_name=_("replaces"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        help_text=_("The unit this one replaced under a return; its history stays reachable."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

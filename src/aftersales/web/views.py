@@ -507,6 +507,10 @@ def _case_context(request, case, *, bound: dict, errors: dict) -> dict:
     context["work_order_form"] = workorder_views.new_work_order_form(
         request, case, bound.get("work_order")
     )
+    # The remedy verdict for the case's unit, with the supervisor's override.
+    from aftersales.returns.views import case_remedy_panel
+
+    context["remedy"] = case_remedy_panel(request, case)
     return context
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,6 +38,15 @@ HAPPY_PATH = [
     S.VERIFIED,
     S.CLOSED,
 ]
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The refusals are sentences the tests read in English, whatever an earlier test in
+    the same worker left active."""
+    with translation.override("en"):
+        yield
+
 
 
 def test_every_status_has_a_row():
