@@ -23,7 +23,16 @@ def _serials(text: str) -> list[str]:
     return [s.strip() for s in (text or "").replace(",", "\n").splitlines() if s.strip()]
 
 
-class _StockForm(forms.Form):
+class _ActionForm(forms.Form):
+    """Several action forms share a page: each names its fields' ids after itself, so every
+    label points at its own form's field."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{type(self).__name__.lower()}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class _StockForm(_ActionForm):
     part_number = forms.CharField(label=_("Part number"), max_length=60)
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000)
     serials = forms.CharField(
@@ -63,7 +72,7 @@ class TransferForm(_StockForm):
         self.fields["to_code"].choices = [(loc.code, str(loc)) for loc in targets]
 
 
-class AdjustForm(forms.Form):
+class AdjustForm(_ActionForm):
     part_number = forms.CharField(label=_("Part number"), max_length=60)
     location_code = forms.ChoiceField(label=_("Location"))
     delta = forms.IntegerField(
@@ -85,7 +94,7 @@ class AdjustForm(forms.Form):
         return _serials(self.cleaned_data.get("serials", ""))
 
 
-class CountForm(forms.Form):
+class CountForm(_ActionForm):
     part_number = forms.CharField(label=_("Part number"), max_length=60)
     location_code = forms.ChoiceField(label=_("Location"))
     counted = forms.IntegerField(label=_("Counted"), min_value=0, max_value=10_000_000)
