@@ -185,8 +185,13 @@ def bench_import() -> None:
         )
 
 
-BENCHMARKS = {"intake": bench_intake, "entitlement": bench_entitlement, "import": bench_import,
-              "sla": bench_sla, "workorders": bench_workorders}
+BENCHMARKS = {
+    "intake": bench_intake,
+    "entitlement": bench_entitlement,
+    "import": bench_import,
+    "sla": bench_sla,
+    "workorders": bench_workorders,
+}
 BENCHMARKS["inventory"] = bench_inventory
 
 if __name__ == "__main__":

@@ -489,6 +489,44 @@ def reservation_list(request, number: str):
     return [reservation_dict(r) for r in selectors.reservations_of(wo).order_by("id")]
 
 
+@router.get("/work-orders/{number}/van-check")
+def van_check(request, number: str, technician: str | None = None):
+    """Can this technician (by default the one assigned) do the job with their van's stock?
+    The job's planned parts against what the van has available (and holds for it)."""
+    user = require(request, "stock.read")
+    from aftersales.accounts.models import User
+    from aftersales.workorders.selectors import work_order_get
+
+    wo = work_order_get(user, number)
+    if wo is None:
+        raise NotFound(_("Work order %(number)s") % {"number": number})
+    who = (
+        User.objects.filter(username=technician, role="technician").first()
+        if technician
+        else wo.technician
+    )
+    if who is None:
+        raise Invalid("technician", _("Name a technician, or assign one to the job first."))
+    check = selectors.van_check(technician=who, work_order=wo)
+    return json_response(
+        200,
+        {
+            "technician": check.technician,
+            "vans": check.vans,
+            "ok": check.ok,
+            "lines": [
+                {
+                    "part_number": line.part,
+                    "needed": line.needed,
+                    "available": line.available,
+                    "short": line.short,
+                }
+                for line in check.lines
+            ],
+        },
+    )
+
+
 def _my_reservation(user, number: str):
     from aftersales.workorders.selectors import visible_work_orders
 

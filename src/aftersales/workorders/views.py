@@ -609,6 +609,7 @@ def _detail_context(request, wo: WorkOrder, *, bound=None, errors=None, focus=No
         "invoice": invoice,
         "payments": list(invoice.payments.all()) if invoice else [],
         "conflicts": selectors.technician_conflicts(wo),
+        "van_check": _van_check(wo, planned_lines),
         "fault_repairs": wo.same_fault_repairs,
         "here": reverse("workorders:detail", args=[wo.number]),
     }
@@ -780,6 +781,16 @@ def _week_of(value: str | None) -> date:
     except ValueError:
         day = clock.today()
     return day - timedelta(days=day.weekday())
+
+
+def _van_check(wo: WorkOrder, planned_lines):
+    """Whether the assigned technician's van holds the planned parts, while that still
+    matters (before the job is done)."""
+    if not (wo.technician_id and planned_lines and wo.status in rules.PLANNING | rules.WORKING):
+        return None
+    from aftersales.inventory.selectors import van_check
+
+    return van_check(technician=wo.technician, work_order=wo)
 
 
 def _board_context(request, week: date, *, errors: dict | None = None) -> dict:

@@ -48,7 +48,6 @@ def in_english():
         yield
 
 
-
 def test_every_status_has_a_row():
     assert set(rules.TRANSITIONS) == set(Status)
 
