@@ -686,6 +686,13 @@ def _issue(
         ],
         actor=actor,
     )
+    _ask_for_the_defective_part(wo, part, quantity, rows[0], location)
+    return rows
+
+
+def _ask_for_the_defective_part(wo, part: Part, quantity: int, move, location) -> None:
+    """A part consumed under warranty that the supplier wants back opens a defective-return
+    line, due within the configured days."""
     if rules.defective_return_needed(
         category=wo.category, required_by_part=part.defective_return_required
     ):
@@ -693,14 +700,13 @@ def _issue(
             work_order=wo,
             part=part,
             quantity=quantity,
-            issue_move=rows[0],
+            issue_move=move,
             source_location=location,
             technician_id=wo.technician_id,
             partner_id=wo.partner_id,
             due_on=rules.defective_due_on(clock.today(), defective_return_days()),
             created_at=clock.now(),
         )
-    return rows
 
 
 @transaction.atomic
@@ -883,20 +889,7 @@ def reservation_consume(
         actor=actor,
         reserve=[(reservation.part, reservation.location, -rest)] if rest else (),
     )
-    if rules.defective_return_needed(
-        category=wo.category, required_by_part=reservation.part.defective_return_required
-    ):
-        DefectiveReturn.objects.create(
-            work_order=wo,
-            part=reservation.part,
-            quantity=take,
-            issue_move=rows[0],
-            source_location=reservation.location,
-            technician_id=wo.technician_id,
-            partner_id=wo.partner_id,
-            due_on=rules.defective_due_on(clock.today(), defective_return_days()),
-            created_at=clock.now(),
-        )
+    _ask_for_the_defective_part(wo, reservation.part, take, rows[0], reservation.location)
     reservation.consumed_quantity += take
     reservation.status = ReservationStatus.CONSUMED
     reservation.closed_at = clock.now()
