@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "aftersales.workorders",
     "aftersales.billing",
     "aftersales.returns",
+    "aftersales.claims",
     "aftersales.web",
     "aftersales.portal",
 ]
@@ -225,6 +226,14 @@ OUTBOX_SWEEP_BATCH = config.env_int("AFTERSALES_OUTBOX_SWEEP_BATCH", 200, minimu
 WORKORDER_REPEAT_DAYS = config.env_int("AFTERSALES_REPEAT_REPAIR_DAYS", 90, minimum=1)
 # A defective part consumed under warranty is due back at the central warehouse within this.
 INVENTORY_DEFECTIVE_RETURN_DAYS = config.env_int("AFTERSALES_DEFECTIVE_RETURN_DAYS", 30, minimum=1)
+# Warranty claims: how long after completion a partner may claim, how far back a claim for
+# the same serial and fault counts as a duplicate, the risk at or above which a claim that
+# passes every rule still goes to a reviewer, and the random share of each audit sample.
+CLAIM_SUBMISSION_DAYS = config.env_int("AFTERSALES_CLAIM_SUBMISSION_DAYS", 30, minimum=1)
+CLAIM_DUPLICATE_DAYS = config.env_int("AFTERSALES_CLAIM_DUPLICATE_DAYS", 90, minimum=1)
+CLAIM_REVIEW_THRESHOLD = config.env_int("AFTERSALES_CLAIM_REVIEW_THRESHOLD", 50, minimum=1)
+CLAIM_PEER_WINDOW_DAYS = config.env_int("AFTERSALES_CLAIM_PEER_WINDOW_DAYS", 365, minimum=30)
+CLAIM_AUDIT_RANDOM_PERCENT = config.env_int("AFTERSALES_CLAIM_AUDIT_RANDOM_PERCENT", 30, minimum=0)
 DEFAULT_FROM_EMAIL = os.environ.get("AFTERSALES_FROM_EMAIL", "service@aftersales.invalid")
 
 # Countries whose national phone numbers agents type without a +code, e.g. "ES,PT".

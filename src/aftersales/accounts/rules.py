@@ -69,6 +69,16 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "returns.inspect": DISPATCHERS | {Role.WAREHOUSE, Role.TECHNICIAN, Role.PARTNER},
     "returns.resolve": DISPATCHERS | {Role.PARTNER},
     "returns.override": DISPATCHERS,
+    # Claims: partners file and answer their own; supervisors and up review and audit;
+    # managers issue statements and set labour standards. Technicians and the warehouse
+    # have no part in warranty money.
+    "claims.read": OFFICE | {Role.PARTNER},
+    "claims.submit": CONFIGURERS | {Role.PARTNER},
+    "claims.reply": CONFIGURERS | {Role.PARTNER},
+    "claims.review": DISPATCHERS,
+    "claims.audit": DISPATCHERS,
+    "claims.statement": CONFIGURERS,
+    "claims.configure": CONFIGURERS,
 }
 
 
