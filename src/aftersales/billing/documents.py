@@ -32,7 +32,6 @@ def invoice_qr_payload(invoice) -> str:
 def invoice_pdf(invoice) -> bytes:
     styles = docs.styles_for()
     wo = invoice.work_order
-    case = wo.case
     customer = invoice.customer
     tz = docs.zone_of(wo)
     currency = invoice.currency
@@ -45,12 +44,14 @@ def invoice_pdf(invoice) -> bytes:
             styles,
             [
                 _("Date: %(date)s") % {"date": docs.fmt_date(invoice.issued_at, tz)},
-                _("Work order %(wo)s · case %(case)s") % {"wo": wo.number, "case": case.number},
+                _("Work order %(wo)s · case %(case)s") % {"wo": wo.number, "case": wo.case.number}
+                if wo is not None
+                else _("For %(source)s") % {"source": invoice.source},
             ],
         ),
         Spacer(1, 5 * mm),
     ]
-    seller_name, seller_address = docs.owner_of(wo)
+    seller_name, seller_address = docs.owner_of(wo) if wo is not None else ("", "")
     parties = [
         (_("Seller"), "\n".join(p for p in (docs.brand_name(), seller_name) if p)),
         (_("Seller's address"), seller_address),
@@ -59,7 +60,7 @@ def invoice_pdf(invoice) -> bytes:
         (_("E-mail"), customer.email),
         (
             _("Product"),
-            f"{wo.unit.product.name} · {wo.unit.serial_number}" if wo.unit_id else "",
+            f"{wo.unit.product.name} · {wo.unit.serial_number}" if wo and wo.unit_id else "",
         ),
         (_("Currency"), currency),
     ]
@@ -125,7 +126,9 @@ def invoice_pdf(invoice) -> bytes:
     if due <= 0:
         story.append(Spacer(1, 3 * mm))
         story.append(docs.para(_("Paid in full. Thank you."), styles["h2"]))
-    return docs.build_pdf(story, title=f"{title} {invoice.number}", subject=wo.number)
+    return docs.build_pdf(
+        story, title=f"{title} {invoice.number}", subject=wo.number if wo else invoice.source
+    )
 
 
 def _method(method: str) -> str:

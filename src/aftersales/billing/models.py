@@ -1,5 +1,5 @@
-"""Money for service work: rate cards per organisation, invoices numbered without gaps per
-year, and the payments recorded against them."""
+"""Money for service work: rate cards per organisation, invoices and credit notes numbered
+without gaps per series and year, and the payments recorded against invoices."""
 
 from __future__ import annotations
 
@@ -83,21 +83,34 @@ class LabourRate(models.Model):
 
 
 class InvoiceSequence(models.Model):
-    """The last number used in a year. Taken under a row lock inside the invoice's own
-    transaction, so a rolled-back invoice leaves no gap."""
+    """The last number used in a series (INV invoices, CRN credit notes) and year. Taken under
+    a row lock inside the document's own transaction, so a rollback leaves no gap."""
 
-    year = models.PositiveIntegerField(unique=True)
+    series = models.CharField(max_length=3, default="INV")
+    year = models.PositiveIntegerField()
     last = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="billing_sequence_unique")
+        ]
+
     def __str__(self) -> str:
-        return f"{self.year}: {self.last}"
+        return f"{self.series} {self.year}: {self.last}"
 
 
 class Invoice(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True)
+    # Paid work is invoiced from its work order; a charge with no job behind it (an advance
+    # replacement whose faulty unit never came back) names its source instead.
     work_order = models.OneToOneField(
-        "workorders.WorkOrder", on_delete=models.PROTECT, related_name="invoice"
+        "workorders.WorkOrder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice",
     )
+    source = models.CharField(_("for"), max_length=60, blank=True)
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="invoices"
     )
@@ -116,6 +129,37 @@ class Invoice(models.Model):
         ordering = ["-issued_at", "-id"]
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CreditNote(models.Model):
+    """Money owed back to a customer (a refund decided on a return), numbered in its own
+    gapless series. Written once."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    reason = models.TextField(_("reason"))
+    source = models.CharField(_("for"), max_length=60)
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("credit note")
+        verbose_name_plural = _("credit notes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="billing_creditnote_amount_positive"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number

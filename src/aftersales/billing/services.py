@@ -1,4 +1,5 @@
-"""Invoices for paid work and the payments against them."""
+"""Invoices for paid work and for charges, credit notes for refunds, and the payments
+against invoices."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from aftersales.accounts.models import User
-from aftersales.billing.models import Invoice, InvoiceSequence, Payment
+from aftersales.billing.models import CreditNote, Invoice, InvoiceSequence, Payment
 from aftersales.cases.services import case_record_event
 from aftersales.core import clock
 from aftersales.core.errors import Conflict, Invalid
@@ -21,13 +22,16 @@ from aftersales.workorders.services import locked_work_order
 INVOICEABLE = frozenset({Status.COMPLETED, Status.VERIFIED})
 
 
-def _next_number(year: int) -> str:
-    """The next invoice number of the year. The sequence row is locked until the invoice's
-    transaction ends, so numbers are handed out in order and a rollback returns its number."""
-    sequence, _created = InvoiceSequence.objects.select_for_update().get_or_create(year=year)
+def _next_number(year: int, series: str = "INV") -> str:
+    """The next number of the series in the year. The sequence row is locked until the
+    document's transaction ends, so numbers are handed out in order and a rollback returns
+    its number."""
+    sequence, _created = InvoiceSequence.objects.select_for_update().get_or_create(
+        series=series, year=year
+    )
     sequence.last += 1
     sequence.save(update_fields=["last"])
-    return wo_rules.invoice_number(year, sequence.last)
+    return wo_rules.invoice_number(year, sequence.last, series)
 
 
 @transaction.atomic
@@ -82,6 +86,62 @@ def invoice_issue(*, actor: User, number: str) -> Invoice:
         data={"work_order": wo.number, "invoice": invoice.number, "total": str(invoice.total)},
     )
     return invoice
+
+
+@transaction.atomic
+def charge_invoice_issue(
+    *,
+    actor: User | None,
+    customer_id: int,
+    currency: str,
+    lines: list[dict],
+    source: str,
+) -> Invoice:
+    """Invoices a charge that no work order stands behind (an advance replacement whose
+    faulty unit never came back). The amounts are sale prices, which already carry their tax,
+    so the invoice adds none."""
+    total = sum((Decimal(str(line["amount"])) for line in lines), Decimal("0"))
+    if total <= 0:
+        raise Invalid("lines", _("A charge must be for more than nothing."))
+    return Invoice.objects.create(
+        number=_next_number(clock.today().year),
+        work_order=None,
+        source=source,
+        customer_id=customer_id,
+        currency=currency,
+        lines=[{**line, "amount": str(line["amount"])} for line in lines],
+        subtotal=total,
+        tax_rate=Decimal("0"),
+        tax=Decimal("0"),
+        total=total,
+        issued_at=clock.now(),
+        issued_by=actor,
+    )
+
+
+@transaction.atomic
+def credit_note_issue(
+    *,
+    actor: User | None,
+    customer_id: int,
+    currency: str,
+    amount: Decimal,
+    reason: str,
+    source: str,
+) -> CreditNote:
+    """Records money owed back to a customer, numbered CRN-<year>-<n> without gaps."""
+    if amount <= 0:
+        raise Invalid("amount", _("A credit note must be for more than nothing."))
+    return CreditNote.objects.create(
+        number=_next_number(clock.today().year, "CRN"),
+        customer_id=customer_id,
+        currency=currency,
+        amount=amount,
+        reason=reason,
+        source=source,
+        issued_at=clock.now(),
+        issued_by=actor,
+    )
 
 
 @transaction.atomic

@@ -163,6 +163,7 @@ def rma_detail(rma: Rma) -> dict:
             "advance_replacement": rma.advance_replacement,
             "return_due_on": _when(rma.return_due_on),
             "advance_charge": str(rma.advance_charge) if rma.advance_charge is not None else None,
+            "advance_invoice": rma.advance_invoice.number if rma.advance_invoice_id else None,
             "freight_payer": rma.freight_payer,
             "rejection_reason": rma.rejection_reason,
             "authorised_at": _when(rma.authorised_at),
@@ -260,7 +261,7 @@ def rma_label(request, number: str):
 def rma_credit_note(request, number: str, line_id: int):
     user = require(request, "returns.read")
     rma = _visible(user, number)
-    line = rma.lines.filter(pk=line_id, refund_amount__isnull=False).first()
+    line = rma.lines.filter(pk=line_id, credit_note__isnull=False).first()
     if line is None:
         raise NotFound(_("Credit note"))
     return _pdf(documents.credit_note_pdf(line), f"{services.credit_note_number(line)}.pdf")

@@ -90,6 +90,9 @@ class Rma(models.Model):
     advance_replacement = models.BooleanField(_("advance replacement"), default=False)
     return_due_on = models.DateField(_("return due on"), null=True, blank=True)
     advance_charge = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    advance_invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     freight_payer = models.CharField(
         max_length=10, choices=_choices(FreightPayer), default=FreightPayer.BUSINESS
     )
@@ -150,6 +153,9 @@ class RmaLine(models.Model):
     )
     refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     refund_currency = models.CharField(max_length=3, blank=True)
+    credit_note = models.OneToOneField(
+        "billing.CreditNote", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -233,6 +233,7 @@ class RmaOut(RmaSummaryOut):
     advance_replacement: bool
     return_due_on: dt.date | None
     advance_charge: str | None
+    advance_invoice: str | None
     freight_payer: str
     rejection_reason: str
     authorised_at: dt.datetime | None

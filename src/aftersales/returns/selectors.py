@@ -14,7 +14,7 @@ from aftersales.accounts.rules import Role
 from aftersales.cases.models import TimelineEntry
 from aftersales.customers.models import Unit
 from aftersales.returns import rules
-from aftersales.returns.lifecycle import parse_rma_number  # noqa: F401 (re-exported)
+from aftersales.returns.lifecycle import parse_rma_number, rma_number
 from aftersales.returns.models import RemedyDecision, Rma
 from aftersales.warranty.selectors import terms_for
 from aftersales.workorders.models import WorkOrder
@@ -283,3 +283,19 @@ def contact_matches(customer, contact: str) -> bool:
         return normalise_phone(contact, customer.country) == customer.phone
     except ValueError:
         return False
+
+
+def unreturned_advance_replacements(on: date) -> list[str]:
+    """Numbers of advance replacements whose faulty unit was due back before `on`, has not
+    arrived and has not been charged yet."""
+    return [
+        rma_number(pk)
+        for pk in Rma.objects.filter(
+            advance_replacement=True,
+            received_at__isnull=True,
+            advance_charge__isnull=True,
+            return_due_on__lt=on,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    ]

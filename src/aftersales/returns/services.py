@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from aftersales.accounts import rules as access
 from aftersales.accounts.models import User
 from aftersales.accounts.rules import Role
+from aftersales.billing import services as billing
 from aftersales.cases import selectors as case_selectors
 from aftersales.cases.services import case_open, case_record_event
 from aftersales.catalog.models import Part
@@ -710,7 +711,7 @@ def _resolve_replace(actor: User, rma: Rma, line: RmaLine, serial_number: str) -
     )
 
 
-def _resolve_refund(rma: Rma, line: RmaLine) -> None:
+def _resolve_refund(actor: User, rma: Rma, line: RmaLine) -> None:
     verdict = line.verdict or {}
     if line.unit_id:
         price = line.unit.sale_price
@@ -732,6 +733,16 @@ def _resolve_refund(rma: Rma, line: RmaLine) -> None:
         floor_percent=Decimal(str(getattr(settings, "RETURNS_DEPRECIATION_FLOOR_PERCENT", "0"))),
     )
     line.refund_currency = currency
+    if line.refund_amount > 0:
+        line.credit_note = billing.credit_note_issue(
+            actor=actor,
+            customer_id=rma.customer_id,
+            currency=currency,
+            amount=line.refund_amount,
+            reason=_("Refund on return %(number)s, line %(id)s.")
+            % {"number": rma.number, "id": line.pk},
+            source=rma.number,
+        )
 
 
 def _part_move(
@@ -836,10 +847,10 @@ def rma_resolve(
         elif disposition == Disposition.REPLACE:
             _resolve_replace(actor, rma, line, serial_number)
         elif disposition == Disposition.REFUND:
-            _resolve_refund(rma, line)
+            _resolve_refund(actor, rma, line)
     else:
         if disposition == Disposition.REFUND:
-            _resolve_refund(rma, line)
+            _resolve_refund(actor, rma, line)
         _part_move(actor, rma, line, disposition, location_code, to_location_code)
     implied = {
         Disposition.REPAIR: "repair",
@@ -855,7 +866,7 @@ def rma_resolve(
         "id": line.pk,
         "d": disposition,
     }
-    if line.refund_amount is not None:
+    if line.credit_note_id is not None:
         body += " " + _("Refund %(amount)s %(currency)s (credit note %(note)s).") % {
             "amount": line.refund_amount,
             "currency": line.refund_currency,
@@ -880,8 +891,8 @@ def rma_resolve(
     return line
 
 
-def credit_note_number(line: RmaLine) -> str:
-    return f"CRN-{line.rma_id:06d}-{line.pk}"
+def credit_note_number(line: RmaLine) -> str | None:
+    return line.credit_note.number if line.credit_note_id else None
 
 
 @transaction.atomic
@@ -895,7 +906,7 @@ def rma_close(*, actor: User, number: str) -> Rma:
 @transaction.atomic
 def rma_charge_unreturned(*, number: str, on: date | None = None) -> Rma | None:
     """An advance replacement whose faulty unit did not arrive by its due date is charged the
-    replacement's sale price (recorded for billing); run daily."""
+    replacement's sale price, invoiced to the customer; run daily by the worker."""
     rma = _locked(None, number)
     on = on or clock.today()
     if not rma.advance_replacement or rma.received_at or rma.advance_charge is not None:
@@ -904,7 +915,33 @@ def rma_charge_unreturned(*, number: str, on: date | None = None) -> Rma | None:
         return None
     prices = [ln.unit.sale_price for ln in rma.lines.select_related("unit") if ln.unit_id]
     rma.advance_charge = sum((p for p in prices if p is not None), Decimal("0"))
-    rma.save(update_fields=["advance_charge"])
+    if rma.advance_charge > 0:
+        currency = next(
+            (
+                ln.unit.sale_currency
+                for ln in rma.lines.all()
+                if ln.unit_id and ln.unit.sale_currency
+            ),
+            getattr(settings, "RETURNS_CURRENCY", "EUR"),
+        )
+        rma.advance_invoice = billing.charge_invoice_issue(
+            actor=None,
+            customer_id=rma.customer_id,
+            currency=currency,
+            lines=[
+                {
+                    "kind": "charge",
+                    "reference": ln.unit.serial_number,
+                    "quantity": "1",
+                    "unit_price": str(ln.unit.sale_price),
+                    "amount": ln.unit.sale_price,
+                }
+                for ln in rma.lines.select_related("unit")
+                if ln.unit_id and ln.unit.sale_price
+            ],
+            source=rma.number,
+        )
+    rma.save(update_fields=["advance_charge", "advance_invoice"])
     _event(
         rma,
         _("The faulty unit was due back by %(due)s and has not arrived: %(amount)s is charged.")

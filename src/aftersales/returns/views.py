@@ -205,7 +205,7 @@ def rma_label(request, number: str):
 @staff_view("returns.read")
 def credit_note(request, number: str, line_id: int):
     rma = _visible(request, number)
-    line = rma.lines.filter(pk=line_id, refund_amount__isnull=False).first()
+    line = rma.lines.filter(pk=line_id, credit_note__isnull=False).first()
     if line is None:
         raise Http404
     return _pdf(documents.credit_note_pdf(line), f"{services.credit_note_number(line)}.pdf")

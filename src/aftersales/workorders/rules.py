@@ -159,9 +159,10 @@ def parse_receipt_number(number: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def invoice_number(year: int, sequence: int) -> str:
-    """Invoices are numbered per year without gaps: INV-2026-000001, INV-2026-000002, …"""
-    return f"INV-{year}-{sequence:06d}"
+def invoice_number(year: int, sequence: int, series: str = "INV") -> str:
+    """Billing documents are numbered per series and year without gaps: INV-2026-000001,
+    INV-2026-000002, …; credit notes CRN-2026-000001, …"""
+    return f"{series}-{year}-{sequence:06d}"
 
 
 def can_move(current: str, target: str) -> bool:

@@ -141,7 +141,13 @@ def test_refund_with_depreciation_and_a_credit_note(people, repair_case, world, 
     line = body["lines"][0]
     # 100 days of use: 4 started months at 2 % = 8 % off.
     assert line["refund_amount"] == "460.00"
-    assert line["credit_note"].startswith("CRN-")
+    # The refund is posted to billing as a credit note in its own gapless series.
+    from aftersales.billing.models import CreditNote
+
+    note = CreditNote.objects.get(number=line["credit_note"])
+    assert note.number == f"CRN-{clock.today().year}-000001"
+    assert note.amount == Decimal("460.00") and note.customer_id == world["customer"].pk
+    assert note.source == number
     pdf = people["agent"].get(f"/api/v1/rmas/{number}/lines/{line_id}/credit-note.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert line["credit_note"] in flat(pdf.content)
@@ -262,9 +268,35 @@ def test_advance_replacement_and_charge(people, repair_case, world):
     assert shipped.status_code == 201
     from datetime import timedelta
 
+    import time_machine
+
+    from aftersales.billing.documents import invoice_pdf
+    from aftersales.returns.models import Rma
+    from aftersales.returns.tasks import charge_unreturned_advance_replacements
+
     assert rma_charge_unreturned(number=number, on=clock.today() + timedelta(days=5)) is None
-    charged = rma_charge_unreturned(number=number, on=clock.today() + timedelta(days=11))
+    # The nightly task finds the overdue return and invoices the replacement's sale price.
+    with time_machine.travel(clock.now() + timedelta(days=5), tick=False):
+        charge_unreturned_advance_replacements.call_local()
+    assert Rma.objects.get(pk=charged_pk(number)).advance_charge is None
+    with time_machine.travel(clock.now() + timedelta(days=11), tick=False):
+        charge_unreturned_advance_replacements.call_local()
+        charge_unreturned_advance_replacements.call_local()  # a second night charges nothing more
+    charged = Rma.objects.select_related("advance_invoice").get(pk=charged_pk(number))
     assert charged.advance_charge == Decimal("300")
+    invoice = charged.advance_invoice
+    assert invoice.total == Decimal("300") and invoice.source == number
+    assert invoice.work_order_id is None and invoice.number.startswith("INV-")
+    shown = people["agent"].get(f"/api/v1/rmas/{number}").json()
+    assert shown["advance_invoice"] == invoice.number
+    pdf = invoice_pdf(invoice)
+    assert pdf.startswith(b"%PDF") and number in flat(pdf)
+
+
+def charged_pk(number: str) -> int:
+    from aftersales.returns.lifecycle import parse_rma_number
+
+    return parse_rma_number(number)
 
 
 def test_wrong_order_of_steps_is_a_conflict(people, repair_case):
