@@ -521,7 +521,7 @@ def _case_page(
     context["here"] = reverse("web:case_detail", args=[case.number])
     if request.htmx:
         context["partial"] = True
-        return render(request, "web/_case_main.html", context, status=status)
+        return render(request, "web/_case_body.html", context, status=status)
     return render(request, "web/case_detail.html", context, status=status)
 
 

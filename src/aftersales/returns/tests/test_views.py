@@ -183,3 +183,16 @@ def test_portal_lookups_are_rate_limited(world):
         client.post("/returns/track/", {"number": "RMA-000001", "contact": "nobody@x.org"})
     response = client.post("/returns/track/", {"number": "RMA-000001", "contact": "a@b.c"})
     assert response.status_code == 429
+
+
+def test_the_verdict_panel_stays_after_an_htmx_action_on_the_case(login, repair_case):
+    """Case actions swap the whole main region back in: the verdict panel must come with it."""
+    added = login("agent").post(
+        f"/cases/{repair_case.number}/entries/",
+        {"kind": "note", "body": "Customer called back"},
+        headers=HX,
+    )
+    assert added.status_code == 200
+    html = added.content.decode()
+    assert "Customer called back" in html
+    assert 'id="remedy-panel"' in html and "EU-CONFORMITY" in html
