@@ -36,6 +36,18 @@ def unit_get(serial_number: str) -> Unit | None:
     )
 
 
+def unit_lineage(unit: Unit, *, limit: int = 20) -> tuple[list[Unit], list[Unit]]:
+    """The units this one replaced, nearest first, and the units that replaced it: a
+    replacement's history runs back through every unit it stands in for."""
+    earlier: list[Unit] = []
+    current = unit
+    while current.replaces_id and len(earlier) < limit:
+        current = Unit.objects.select_related("product").get(pk=current.replaces_id)
+        earlier.append(current)
+    later = list(Unit.objects.select_related("product").filter(replaces=unit).order_by("pk"))
+    return earlier, later
+
+
 def unit_list(*, customer_id: int | None = None, q: str | None = None) -> QuerySet[Unit]:
     units = Unit.objects.select_related("product", "customer")
     if customer_id is not None:

@@ -642,11 +642,25 @@ def unit_detail(request, serial: str):
     if unit is None:
         raise Http404
     partner = request.user.is_partner
+    earlier, later = customers.unit_lineage(unit)
     return render(
         request,
         "web/unit_detail.html",
         {
             "unit": unit,
+            "replaced_by": later,
+            # The history of every unit this one stands in for, nearest first.
+            "earlier_units": [
+                {
+                    "unit": old,
+                    "cases": list(
+                        cases.case_list(
+                            request.user, CaseFilters(serial_number=old.serial_number)
+                        ).order_by("-pk")[:20]
+                    ),
+                }
+                for old in earlier
+            ],
             "verdict": unit_entitlement(unit, clock.today()),
             "show_customer": not partner,
             "contracts": [] if partner else list(customers.contracts_for_unit(unit.pk)),

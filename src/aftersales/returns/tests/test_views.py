@@ -196,3 +196,22 @@ def test_the_verdict_panel_stays_after_an_htmx_action_on_the_case(login, repair_
     html = added.content.decode()
     assert "Customer called back" in html
     assert 'id="remedy-panel"' in html and "EU-CONFORMITY" in html
+
+
+def test_a_replacement_unit_page_reaches_the_original_history(login, people, repair_case):
+    from aftersales.returns.tests.test_rma_api import _create, _to_inspected
+
+    number = _create(people["agent"])["number"]
+    line_id = _to_inspected(people, number)
+    resolved = people["supervisor"].post(
+        f"/api/v1/rmas/{number}/resolve",
+        {"line_id": line_id, "disposition": "replace", "serial_number": "SN-ES-NEW"},
+    )
+    assert resolved.status_code == 200, resolved.content
+    agent = login("agent")
+    new_page = agent.get("/units/SN-ES-NEW/").content.decode()
+    assert "History of SN-ES-1, which this unit replaces" in new_page
+    # The original's case is listed under its history, and the original links forward.
+    assert repair_case.number in new_page
+    old_page = agent.get("/units/SN-ES-1/").content.decode()
+    assert "Replaced by" in old_page and "/units/SN-ES-NEW/" in old_page
