@@ -212,16 +212,83 @@ def demo(
     units: Annotated[
         int, typer.Option(help="How many demo units (and about a third as many cases).", min=1)
     ] = 300,
+    claims: Annotated[
+        int | None,
+        typer.Option(
+            "--claims",
+            help="Instead of the demo data set, load a synthetic warranty-claims world with "
+            "this many claims, some of them abusive (partners, customers, units, claims).",
+            min=1,
+        ),
+    ] = None,
+    fraud_rate: Annotated[
+        float,
+        typer.Option(
+            "--fraud-rate", help="Share of the synthetic claims that are abusive.", min=0, max=0.9
+        ),
+    ] = 0.05,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the synthetic world: same seed, same world.")
+    ] = 1,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels", help="Write 'claim,pattern' for every synthetic claim to this CSV file."
+        ),
+    ] = None,
 ) -> None:
     """Load a realistic demo data set (idempotent: run it again and nothing doubles)."""
     _django()
     from aftersales.core import demo as demo_data
 
     _migrate()
+    if claims is not None:
+        _demo_claims(claims=claims, fraud_rate=fraud_rate, seed=seed, labels=labels)
+        return
     with _progress() as progress:
         task = progress.add_task("demo data", total=units)
         summary = demo_data.load(units=units, progress=lambda n: progress.update(task, completed=n))
     out.print(summary)
+
+
+def _demo_claims(*, claims: int, fraud_rate: float, seed: int, labels: Path | None) -> None:
+    """Generates and loads the synthetic claims world, then says what went in."""
+    import csv
+    import time
+
+    from aftersales.claims import synthetic
+    from aftersales.claims.choices import claim_number
+
+    started = time.perf_counter()
+    with err.status(f"generating {claims:,} synthetic claims (seed {seed})"):
+        world = synthetic.generate(claims=claims, fraud_rate=fraud_rate, seed=seed)
+    generated = time.perf_counter() - started
+    try:
+        with _progress() as progress:
+            task = progress.add_task("loading synthetic claims", total=None)
+            loaded = synthetic.load(
+                world,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except synthetic.AlreadyLoaded as exc:
+        raise Failure(f"{exc}; choose another --seed") from None
+    elapsed = time.perf_counter() - started
+    sizes = world.summary()
+    out.print(
+        f"synthetic claims world (seed {seed}, fraud rate {fraud_rate:g}): "
+        + ", ".join(f"{sizes[k]:,} {k.replace('_', ' ')}" for k in sizes)
+    )
+    out.print(f"generated in {generated:.1f} s, loaded in {elapsed - generated:.1f} s")
+    counts = world.pattern_counts()
+    out.print(f"honest claims: {len(loaded) - sum(counts.values()):,}")
+    for pattern, count in counts.items():
+        out.print(f"  {pattern}: {count:,}")
+    if labels is not None:
+        with open(labels, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["claim", "pattern"])
+            writer.writerows((claim_number(pk), label or "") for pk, label in loaded.items())
+        out.print(f"labels written to {labels}")
 
 
 def _progress() -> Progress:
