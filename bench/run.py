@@ -10,6 +10,7 @@ import time
 import timeit
 
 from bench import common
+from bench.claims import bench_claims
 from bench.inventory import bench_inventory
 from bench.sla import bench_sla
 from bench.workorders import bench_workorders
@@ -193,6 +194,7 @@ BENCHMARKS = {
     "workorders": bench_workorders,
 }
 BENCHMARKS["inventory"] = bench_inventory
+BENCHMARKS["claims"] = bench_claims
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
