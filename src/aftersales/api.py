@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from aftersales.cases.api import public_router as public_case_router
 from aftersales.cases.api import router as case_router
 from aftersales.catalog.api import router as catalog_router
+from aftersales.claims.api import router as claims_router
 from aftersales.core.api import API_AUTH, install_error_handlers
 from aftersales.customers.api import router as customer_router
 from aftersales.inventory.api import router as inventory_router
@@ -35,3 +36,4 @@ api.add_router("", network_router)
 api.add_router("", workorder_router)
 api.add_router("", inventory_router)
 api.add_router("", returns_router)
+api.add_router("", claims_router)

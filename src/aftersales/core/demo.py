@@ -282,9 +282,13 @@ def load(*, units: int = 300, seed: int = 7, progress: Callable[[int], None] | N
             progress(index)
     _network()
     made = _workorders(actors)
+    claimed = _claims()
     if progress is not None:
         progress(units)
-    return f"demo: {created_units} new units, {created_cases} new cases, {made} new work orders"
+    return (
+        f"demo: {created_units} new units, {created_cases} new cases, {made} new work orders, "
+        f"{claimed} new warranty claims"
+    )
 
 
 def _demo_case(
@@ -620,6 +624,54 @@ def _workorders(actors: dict[str, User]) -> int:
             )
         made += 1
     return made
+
+
+# Standard minutes per labour code, the same for every product line of the demo.
+LABOUR_STANDARDS = {"REP": 60, "DIAG": 30, "INST": 90}
+SYNTHETIC_CLAIMS = 2000
+
+
+def _claims() -> int:
+    """Labour standards, the demo partners' warranty claims for their finished jobs (through
+    the services, so validated, scored and on the timeline), and a synthetic network of
+    partners with 2,000 scored claims, 5 % of them abusive, so that the review queue,
+    scorecards and audit samples have something to show. Runs once."""
+    from aftersales.claims import scoring, synthetic
+    from aftersales.claims import selectors as claim_selectors
+    from aftersales.claims import services as claim_services
+    from aftersales.claims.models import Claim
+    from aftersales.workorders.models import WorkOrder
+
+    if Claim.objects.exists():
+        return 0
+    manager = User.objects.get(username="manager")
+    for category in FAULT_CODES:
+        for code, minutes in LABOUR_STANDARDS.items():
+            claim_services.labour_standard_set(
+                actor=manager, product_line=category, labour_code=code, minutes=minutes
+            )
+    done = WorkOrder.objects.filter(
+        partner__code__in=PARTNER_USERS, status__in=["completed", "verified", "closed"]
+    ).select_related("partner")
+    for order in done.order_by("pk"):
+        partner_user = User.objects.get(username=PARTNER_USERS[order.partner.code])
+        draft, lines = claim_selectors.claim_draft_from_work_order(partner_user, order.number)
+        if not lines:
+            continue
+        claim_services.claim_submit(
+            actor=partner_user,
+            work_order_number=order.number,
+            serial_number=draft.get("serial_number"),
+            repair_date=draft.get("repair_date"),
+            fault_code=draft.get("fault_code", ""),
+            invoice_number=f"{order.partner.code}-{order.pk:05d}",
+            lines=lines,
+        )
+    world = synthetic.generate(claims=SYNTHETIC_CLAIMS, fraud_rate=0.05, seed=7)
+    synthetic.load(world)
+    scoring.rescore_all()
+    claim_services.claims_recheck_unpaid()
+    return Claim.objects.count()
 
 
 def _demo_job(

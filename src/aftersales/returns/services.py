@@ -643,6 +643,14 @@ def rma_inspect(
         line.inspection_notes = str(item.get("notes") or "").strip()
         line.save(update_fields=["inspection_result", "inspection_notes"])
         results[line.pk] = result
+        if line.unit_id and result != InspectionResult.WRONG_ITEM:
+            # The claims desk's no-fault-found rate reads this off the partner's DOA claims.
+            from aftersales.claims.services import claims_mark_inspection
+
+            claims_mark_inspection(
+                serial_number=line.unit.serial_number,
+                no_fault_found=result == InspectionResult.NO_FAULT_FOUND,
+            )
     missing = [ln.pk for ln in rma.lines.all() if not ln.inspection_result]
     if missing:
         raise Invalid(
