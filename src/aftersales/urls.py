@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("claims/", include("aftersales.claims.urls")),
     path("", include("aftersales.portal.urls")),
     path("", include("aftersales.workorders.urls")),
     path("", include("aftersales.returns.urls")),
