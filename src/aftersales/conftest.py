@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from aftersales.accounts.services import token_create, user_create
 from aftersales.catalog import services as catalog
@@ -50,6 +52,16 @@ def make_persona(username: str, role: str, partner_code: str | None = None) -> P
     )
     _, token = token_create(username=username)
     return Persona(user=user, token=token, client=Client())
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language. A request in Spanish leaves Spanish active
+    in the worker's thread (LocaleMiddleware activates per request and never resets), and
+    would otherwise leak into whichever test the worker runs next."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -888,6 +888,9 @@ def _batch(data: dict[str, np.ndarray], vocab: list[str]) -> risk.Batch:
 def _write_postgres_part(conn, rows: list[tuple[int, int, str]], now) -> int:
     """COPY (id, score, reasons) into a temporary table, then one UPDATE … FROM it."""
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+        # Inside an outer transaction (a test, a caller's atomic block) ON COMMIT has not come
+        # yet from an earlier call: start from an empty table either way.
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.claims_rescore")
         cursor.execute(
             "CREATE TEMP TABLE claims_rescore (id bigint PRIMARY KEY, risk_score smallint,"
             " risk_reasons jsonb) ON COMMIT DROP"
