@@ -86,6 +86,13 @@ class Rma(models.Model):
     )
     reason = models.TextField(_("reason"), blank=True)
     doa = models.BooleanField(_("dead on arrival"), default=False)
+    # A dealer files through the brand's office or its partner, on the customer's behalf.
+    dealer = models.CharField(
+        _("filed by dealer"),
+        max_length=200,
+        blank=True,
+        help_text=_("The dealer that filed the return on the customer's behalf, if any."),
+    )
     flagged_for_claims = models.BooleanField(default=False)
     advance_replacement = models.BooleanField(_("advance replacement"), default=False)
     return_due_on = models.DateField(_("return due on"), null=True, blank=True)

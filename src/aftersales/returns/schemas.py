@@ -132,6 +132,7 @@ class RmaIn(Schema):
     case_number: str | None = Field(None, max_length=30)
     reason: str = Field("", max_length=2000)
     doa: bool = False
+    dealer: str = Field("", max_length=200, description="The dealer filing for the customer.")
     reported_on: dt.date | None = None
     fault: FaultIn | None = None
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=10)
@@ -223,6 +224,7 @@ class RmaSummaryOut(Schema):
     partner: str | None
     case: str
     doa: bool
+    dealer: str
     flagged_for_claims: bool
     created_at: dt.datetime
     updated_at: dt.datetime

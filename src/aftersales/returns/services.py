@@ -277,11 +277,13 @@ def rma_create(
     evidence: Sequence[dict] = (),
     actor_label: str = "",
     channel: str = "api",
+    dealer: str = "",
 ) -> Rma:
     """A return request. Lines name a unit (serial_number) or a part (part_number, quantity).
     Each unit line carries the remedy engine's verdict as of the report. A DOA claim (asked
     for, or a performance failure within the brand's DOA window) needs evidence and is
-    flagged for the claims desk. Without a case, one is opened for the first unit."""
+    flagged for the claims desk. A return a dealer filed for its customer names the dealer.
+    Without a case, one is opened for the first unit."""
     if not lines:
         raise Invalid("lines", _("A return needs at least one line."))
     fault = fault or rules.Fault(performance_failure=True)
@@ -372,6 +374,7 @@ def rma_create(
         case=case,
         reason=reason.strip(),
         doa=doa,
+        dealer=dealer.strip()[:200],
         flagged_for_claims=doa,
         freight_payer=FreightPayer.BUSINESS if fault.performance_failure else FreightPayer.CUSTOMER,
         created_by=actor,
@@ -387,13 +390,15 @@ def rma_create(
         "number": rma.number,
         "n": len(built),
     }
+    if rma.dealer:
+        body += " " + _("Filed by the dealer %(dealer)s.") % {"dealer": rma.dealer}
     if doa:
         body += " " + _("Dead-on-arrival claim, flagged for the claims desk.")
     _event(
         rma,
         body,
         actor=actor,
-        data={"status": {"from": None, "to": rma.status}, "doa": doa},
+        data={"status": {"from": None, "to": rma.status}, "doa": doa, "dealer": rma.dealer},
         visible_to_customer=True,
     )
     _notify(rma, "rma.requested")

@@ -7,6 +7,7 @@ import base64
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from aftersales.core import clock
 from aftersales.customers.models import Unit
@@ -327,3 +328,31 @@ def test_unknown_number_and_bad_cursor(people, world):
     assert people["agent"].get("/api/v1/rmas/RMA-999999").status_code == 404
     assert people["agent"].get("/api/v1/rmas/banana").status_code == 404
     assert people["agent"].get("/api/v1/rmas", cursor="!!").status_code == 422
+
+
+def test_a_dealer_files_a_doa_return_through_the_office(people, world, network, client):
+    """Dealers have no login: the office files for them, and the return names the dealer."""
+    world["unit"].sold_on = clock.today()
+    world["unit"].save(update_fields=["sold_on"])
+    created = people["agent"].post(
+        "/api/v1/rmas",
+        {
+            "lines": [{"serial_number": "SN-ES-1"}],
+            "doa": True,
+            "dealer": "MediaHogar Getafe",
+            "evidence": [
+                {
+                    "filename": "test.txt",
+                    "content_type": "text/plain",
+                    "content_base64": base64.b64encode(b"no power").decode(),
+                }
+            ],
+        },
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["dealer"] == "MediaHogar Getafe"
+    assert body["doa"] is True and body["flagged_for_claims"] is True
+    client.force_login(people["agent"].user)
+    page = client.get(reverse("returns:detail", args=[body["number"]])).content.decode()
+    assert "filed by the dealer MediaHogar Getafe" in page
