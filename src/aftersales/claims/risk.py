@@ -13,7 +13,7 @@ Three kinds of signal:
 * about the claim among other claims (counted by the caller: numpy groups in batch, indexed
   queries for one claim): an earlier claim on the same serial with the same fault code or the
   same invoice number (DUPLICATE), the serial claimed by another partner, many units claimed
-  under one phone or address, one amount billed for many different faults;
+  under one phone or address, one amount billed for many different faults (in the window);
 * about the claim against its peers (partners of the same region and product line over the
   rolling window): robust z-scores, (x − median) / (1.4826 · MAD), of the claim's parts and
   cost against the peer group's claims, and of the partner's own rates (claims per 100 units
@@ -256,7 +256,7 @@ class ClaimRiskFacts:
     invoice_of: int = 0  # the latest of them (claim id)
     serial_other_partners: int = 0  # other partners that claimed the same serial
     customer_units: int = 0  # distinct serials claimed under this phone or address (max)
-    amount_faults: int = 0  # distinct fault codes this partner billed at exactly this amount
+    amount_faults: int = 0  # fault codes the partner billed at exactly this amount (window)
 
 
 @dataclass(frozen=True)
@@ -923,7 +923,9 @@ def _combine(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         share = L[:, rows] / total[rows]
         raw = share * scores[rows]
         floor = np.floor(raw + 1e-9)
-        remainder = raw - floor
+        # Rounded so that a tie stays a tie whatever the shape of the batch: float sums in a
+        # different order differ in the last bits, and the batch and the single claim must agree.
+        remainder = np.round(raw - floor, 9)
         deficit = scores[rows] - floor.sum(axis=0)
         # Largest remainder first; ties go to the signal listed first.
         order = np.argsort(-remainder, axis=0, kind="stable")

@@ -17,6 +17,7 @@ instead of four aggregate queries; the units sold come from the install base. It
 * a partner row (one per partner with claims in the window)::
 
     {"window": [start, end],
+     "repeated_amounts": {cents: distinct fault codes billed at that amount, when ≥ 3},
      "overall": {"claims": n, "rates": {rate: x}, "peers": {rate: median of all partners},
                  "z": {rate: robust z against all partners (shares only)}},
      "groups": {"<region>|<product line>": {"region", "product_line", "claims", "units_sold",
@@ -35,9 +36,11 @@ sold elsewhere) are about the partner's conduct rather than its market, so the p
 also compared with all partners over all its groups; `signal` holds, per rate, whichever of
 the two comparisons deviates more: what the partner's claims in that group are scored on.
 
-`score_claim` reads the claim's fact columns, a few indexed queries (the claims on the same
-serial, the same invoice number, phone, address, the partner's claims at the same amount) and
-the two snapshot rows it needs; it never scans the history. `rescore_all` reads every claim's
+`score_claim` reads the claim's fact columns, two indexed queries (the claims on the same
+serial; the counts by invoice number, phone and address) and the two snapshot rows it needs;
+it never scans the history. How often the partner billed the claim's exact amount for other
+faults comes from the snapshot (`repeated_amounts`): counting it live would read every claim
+of the partner. `rescore_all` reads every claim's
 columns in one pass into numpy arrays, counts the same groups with sorting instead of queries,
 and writes the scores back in bulk: `COPY` into a temporary table and one `UPDATE … FROM` on
 PostgreSQL, `executemany` in one transaction on SQLite; only claims whose score or reasons
@@ -70,6 +73,7 @@ FETCH_ROWS = 50_000
 WRITE_ROWS = 50_000
 WRITE_CONNECTIONS = 2  # PostgreSQL: the machine's cores; index maintenance is the cost
 PARALLEL_WRITE_MIN = 100_000
+_AMOUNT_SPAN = 2**36  # partner id × this + amount in cents: one key (amounts < 687 million)
 RANDOM_STATE = 20240607  # the isolation forest's, fixed so that a rescoring is reproducible
 
 
@@ -247,14 +251,15 @@ def _group_median_mad(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarra
 
 def _window_aggregates(
     data: dict[str, np.ndarray], vocab: list[str], start: date, today: date
-) -> tuple[list[tuple], dict[tuple[str, str], dict]]:
+) -> tuple[list[tuple], dict[tuple[str, str], dict], dict[int, dict[str, int]]]:
     """The claims repaired in the window: per partner, region and product line the sums
-    the rates are made of, and per region and product line the medians and MADs of the
-    repairs' (DOA swaps aside) parts, cost and labour ratio."""
+    the rates are made of; per region and product line the medians and MADs of the repairs'
+    (DOA swaps aside) parts, cost and labour ratio; per partner the exact amounts it billed
+    for REPEATED_AMOUNT_FAULTS or more different fault codes ({cents: fault codes})."""
     first_day, last_day = (start - risk.EPOCH).days, (today - risk.EPOCH).days
     rows = np.flatnonzero((data["repair_day"] >= first_day) & (data["repair_day"] <= last_day))
     if not len(rows):
-        return [], {}
+        return [], {}, {}
     col = {k: v[rows] for k, v in data.items()}
     partner, region, line = col["partner_id"], col["region"], col["product_line"]
     cell = _dense(partner, region, line)
@@ -311,7 +316,17 @@ def _window_aggregates(
                 "median": round(float(median[k]), 6),
                 "mad": round(float(mad[k]), 6),
             }
-    return partner_rows, groups
+
+    repeated: dict[int, dict[str, int]] = {}
+    amount = _dense(partner, col["amount_cents"])
+    faults = _distinct_per(amount, col["fault_code"])
+    often = np.flatnonzero((faults >= risk.REPEATED_AMOUNT_FAULTS) & (col["amount_cents"] > 0))
+    if len(often):
+        _, first = np.unique(amount[often], return_index=True)
+        for r in often[first].tolist():
+            cents = str(int(col["amount_cents"][r]))
+            repeated.setdefault(int(partner[r]), {})[cents] = int(faults[r])
+    return partner_rows, groups, repeated
 
 
 def refresh_peer_statistics(*, today: date | None = None) -> int:
@@ -324,7 +339,7 @@ def refresh_peer_statistics(*, today: date | None = None) -> int:
 def _refresh(data: dict[str, np.ndarray], vocab: list[str], *, today: date) -> int:
     start = today - timedelta(days=settings.CLAIM_PEER_WINDOW_DAYS)
     window = [start.isoformat(), today.isoformat()]
-    partner_rows, groups = _window_aggregates(data, vocab, start, today)
+    partner_rows, groups, repeated = _window_aggregates(data, vocab, start, today)
     units = _units_sold()
 
     # The partners, per peer group and over all their groups.
@@ -427,6 +442,7 @@ def _refresh(data: dict[str, np.ndarray], vocab: list[str], *, today: date) -> i
         o = overall[partner_id]
         metrics = {
             "window": window,
+            "repeated_amounts": repeated.get(partner_id, {}),
             "overall": {
                 "claims": o["claims"],
                 "rates": rounded(o["rates"]),
@@ -511,16 +527,14 @@ _COUNTS_SQL = """
       (SELECT COUNT(DISTINCT serial_number) FROM claims_claim
         WHERE customer_phone = %(phone)s AND customer_phone <> ''),
       (SELECT COUNT(DISTINCT serial_number) FROM claims_claim
-        WHERE customer_address_key = %(address)s AND customer_address_key <> ''),
-      (SELECT COUNT(DISTINCT fault_code) FROM claims_claim
-        WHERE partner_id = %(partner)s AND claimed_amount = %(amount)s)
+        WHERE customer_address_key = %(address)s AND customer_address_key <> '')
 """
 
 
-def _claim_facts(claim: Claim) -> risk.ClaimRiskFacts:
+def _claim_facts(claim: Claim, *, amount_faults: int) -> risk.ClaimRiskFacts:
     """The claim's fact columns and its counts among the other claims: the claims on the
     same serial (index on serial), and one statement of indexed counts (invoice number,
-    phone, address, the partner's claims at this amount)."""
+    phone, address)."""
     own = claim.pk or 2**62  # unsaved: every stored claim came before it
     window = settings.CLAIM_DUPLICATE_DAYS
     repair = claim.repair_date
@@ -558,10 +572,9 @@ def _claim_facts(claim: Claim) -> risk.ClaimRiskFacts:
                 "own": own,
                 "phone": claim.customer_phone,
                 "address": claim.customer_address_key,
-                "amount": claim.claimed_amount,
             },
         )
-        invoice_count, invoice_of, by_phone, by_address, amount_faults = cursor.fetchone()
+        invoice_count, invoice_of, by_phone, by_address = cursor.fetchone()
     invoice_of = invoice_of or 0
     customer_units = max(by_phone or 0, by_address or 0)
     return risk.ClaimRiskFacts(
@@ -594,8 +607,9 @@ def _claim_facts(claim: Claim) -> risk.ClaimRiskFacts:
 def score_claim(claim: Claim) -> risk.RiskResult:
     """The risk of one (saved) claim: its facts, a few indexed counts and the snapshot. Does
     not write the claim."""
-    facts = _claim_facts(claim)
     peer = partner = None
+    amount_faults = 0
+    cents = str(int((claim.claimed_amount * 100).to_integral_value()))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT partner_id, metrics FROM claims_peerstatistics WHERE partner_id = %s"
@@ -609,10 +623,11 @@ def score_claim(claim: Claim) -> risk.RiskResult:
         if partner_id is None:
             peer = _group_stats(metrics)
         else:
+            amount_faults = int(metrics.get("repeated_amounts", {}).get(cents, 0))
             entry = metrics.get("groups", {}).get(_key(claim.region, claim.product_line))
             if entry is not None:
                 partner = _partner_stats(entry)
-    return risk.score(facts, peer, partner)
+    return risk.score(_claim_facts(claim, amount_faults=amount_faults), peer, partner)
 
 
 # --- every claim ----------------------------------------------------------------------------
@@ -745,7 +760,6 @@ def _counts(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             "invoice_of",
             "serial_other_partners",
             "customer_units",
-            "amount_faults",
         )
     }
     if n == 0:
@@ -796,17 +810,16 @@ def _counts(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             rows = np.flatnonzero(present)
             units = _distinct_per(_dense(data[column][rows]), data["serial_number"][rows])
             out["customer_units"][rows] = np.maximum(out["customer_units"][rows], units)
-    # Distinct fault codes the partner billed at exactly this amount.
-    out["amount_faults"] = _distinct_per(
-        _dense(data["partner_id"], data["amount_cents"]), data["fault_code"]
-    )
     return out
 
 
 def _snapshot_tables(
     data: dict[str, np.ndarray], vocab: list[str]
-) -> tuple[np.ndarray, np.ndarray, dict, dict]:
-    """Per claim: its row in the peer-group table and in the partner table, and the tables."""
+) -> tuple[np.ndarray, np.ndarray, dict, dict, np.ndarray]:
+    """Per claim: its row in the peer-group table and in the partner table, the tables, and
+    how many fault codes its partner billed at its exact amount (from the snapshot)."""
+    repeated_keys: list[int] = []
+    repeated_faults: list[int] = []
     group_stats: list[risk.PeerGroupStats] = []
     group_index: dict[tuple[str, str], int] = {}
     partner_stats: list[risk.PartnerStats] = []
@@ -818,6 +831,9 @@ def _snapshot_tables(
             group_index[(region, line)] = len(group_stats)
             group_stats.append(_group_stats(metrics))
         else:
+            for cents, faults in metrics.get("repeated_amounts", {}).items():
+                repeated_keys.append(partner_id * _AMOUNT_SPAN + int(cents))
+                repeated_faults.append(faults)
             for entry in metrics.get("groups", {}).values():
                 partner_index[(partner_id, entry["region"], entry["product_line"])] = len(
                     partner_stats
@@ -850,7 +866,15 @@ def _snapshot_tables(
     partners = (
         risk.Batch.partner_table(partner_stats) if partner_stats else risk.Batch.empty_tables()[1]
     )
-    return group, partner_group, groups, partners
+    amount_faults = np.zeros(n, dtype=np.int64)
+    if repeated_keys and n:
+        keys = np.array(repeated_keys, dtype=np.int64)
+        order = np.argsort(keys)
+        keys, found = keys[order], np.array(repeated_faults, dtype=np.int64)[order]
+        wanted = data["partner_id"] * _AMOUNT_SPAN + data["amount_cents"]
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        amount_faults = np.where(keys[at] == wanted, found[at], 0)
+    return group, partner_group, groups, partners, amount_faults
 
 
 def current_batch() -> risk.Batch:
@@ -861,7 +885,7 @@ def current_batch() -> risk.Batch:
 
 def _batch(data: dict[str, np.ndarray], vocab: list[str]) -> risk.Batch:
     counts = _counts(data)
-    group, partner_group, groups, partners = _snapshot_tables(data, vocab)
+    group, partner_group, groups, partners, amount_faults = _snapshot_tables(data, vocab)
     claims = {
         "claim_id": data["id"],
         "region": data["region"],
@@ -877,6 +901,7 @@ def _batch(data: dict[str, np.ndarray], vocab: list[str]) -> risk.Batch:
         "defectives_missing": data["defectives_missing"],
         "amount_cents": data["amount_cents"],
         **counts,
+        "amount_faults": amount_faults,
         "group": group,
         "partner_group": partner_group,
         "unit_known": data["unit_known"].astype(bool),

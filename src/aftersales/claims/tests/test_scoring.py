@@ -140,7 +140,7 @@ def test_a_phantom_serial_is_scored_above_the_threshold_and_says_why(
 ):
     scoring.refresh_peer_statistics()
     ghost = small_world.add(small_world.partners[0], None, 5)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(3):
         result = scoring.score_claim(ghost)
     assert result.score >= 90
     assert result.reasons[0].code == "UNSOLD_SERIAL"
@@ -182,6 +182,22 @@ def test_the_same_serial_at_another_partner_and_a_shared_phone_count(small_world
     codes = [r.code for r in scoring.score_claim(claims[-1]).reasons]
     assert "SHARED_CUSTOMER" in codes  # five units under one phone
     assert "SHARED_CUSTOMER" not in [r.code for r in scoring.score_claim(other).reasons]
+
+
+def test_one_amount_billed_for_many_faults_counts_from_the_snapshot(small_world):
+    partner = small_world.partners[0]
+    same = Decimal("123.45")
+    claims = [
+        small_world.add(
+            partner, small_world.units[200 + j], 60 + j, fault_code=f, claimed_amount=same
+        )
+        for j, f in enumerate(("E10", "E21", "E30"))
+    ]
+    scoring.refresh_peer_statistics()
+    metrics = PeerStatistics.objects.get(partner=partner).metrics
+    assert metrics["repeated_amounts"] == {"12345": 3}
+    (reason,) = [r for r in scoring.score_claim(claims[0]).reasons if r.code == "REPEATED_AMOUNT"]
+    assert reason.sentence == "This partner claimed exactly 123.45 for 3 different fault codes."
 
 
 def test_a_doa_claim_of_the_doa_heavy_partner_is_flagged_and_its_repairs_are_not(small_world):
