@@ -193,7 +193,7 @@ def measure(claims: int, calls: int, seed: int, fraud_rate: float, evaluate: boo
         scoring.score_claim(Claim.objects.get(pk=pk))
     single = []
     mismatches = 0
-    stored = dict(Claim.objects.filter(pk__in=picked).values_list("pk", "risk_score"))
+    stored = dict(Claim.objects.filter(pk__in=picked).values_list("pk", "risk__score"))
     for pk in picked:
         claim = Claim.objects.get(pk=pk)
         t0 = time.perf_counter()
@@ -201,7 +201,7 @@ def measure(claims: int, calls: int, seed: int, fraud_rate: float, evaluate: boo
         single.append((time.perf_counter() - t0) * 1000)
         mismatches += result.score != stored[pk]
 
-    ids_scores = Claim.objects.order_by("id").values_list("id", "risk_score")
+    ids_scores = Claim.objects.order_by("id").values_list("id", "risk__score")
     id_array = np.fromiter((i for i, _ in ids_scores), dtype=np.int64)
     score_array = np.fromiter((s for _, s in ids_scores), dtype=np.int64)
     digest = hashlib.sha256(score_array.tobytes()).hexdigest()[:16]
@@ -312,7 +312,7 @@ def bench_claims() -> None:
             f"claims_batch_scoring_{engine}",
             {
                 "figure": "scoring.rescore_all: refresh the peer statistics, score every claim,"
-                " write risk_score, risk_reasons and scored_at back",
+                " write each changed score, its reasons and scored_at to the claims' risk rows",
                 "unit": "seconds",
                 "value": figures["batch_seconds"],
                 "target_s": BATCH_TARGET_S,

@@ -54,8 +54,8 @@ def claim_summary(claim: Claim) -> dict:
         "currency": claim.currency,
         "claimed_amount": _money(claim.claimed_amount),
         "approved_amount": _money(claim.approved_amount),
-        "risk_score": claim.risk_score,
-        "risk_reasons": list(claim.risk_reasons or []),
+        "risk_score": claim.risk.score,
+        "risk_reasons": list(claim.risk.reasons or []),
         "statement": claim.statement.number if claim.statement_id else None,
         "submitted_at": _when(claim.submitted_at),
         "decided_at": _when(claim.decided_at),
@@ -222,12 +222,12 @@ def _page_by_risk(queryset, *, cursor: str | None, limit: int):
     after = _risk_cursor(cursor)
     if after is not None:
         risk, pk = after
-        queryset = queryset.filter(Q(risk_score__lt=risk) | Q(risk_score=risk, pk__lt=pk))
-    rows = list(queryset.order_by("-risk_score", "-pk")[: limit + 1])
+        queryset = queryset.filter(Q(risk__score__lt=risk) | Q(risk__score=risk, pk__lt=pk))
+    rows = list(queryset.order_by("-risk__score", "-pk")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        token = f"{last.risk_score}:{last.pk}".encode()
+        token = f"{last.risk.score}:{last.pk}".encode()
         next_cursor = base64.urlsafe_b64encode(token).decode().rstrip("=")
     return rows[:limit], next_cursor
 
@@ -450,7 +450,7 @@ def audit_dict(sample: AuditSample) -> dict:
         "id": sample.pk,
         "claim": claim.number,
         "partner": claim.partner.code,
-        "risk_score": claim.risk_score,
+        "risk_score": claim.risk.score,
         "approved_amount": _money(claim.approved_amount),
         "currency": claim.currency,
         "period_start": sample.period_start.isoformat(),

@@ -42,9 +42,10 @@ it never scans the history. How often the partner billed the claim's exact amoun
 faults comes from the snapshot (`repeated_amounts`): counting it live would read every claim
 of the partner. `rescore_all` reads every claim's
 columns in one pass into numpy arrays, counts the same groups with sorting instead of queries,
-and writes the scores back in bulk: `COPY` into a temporary table and one `UPDATE … FROM` on
-PostgreSQL, `executemany` in one transaction on SQLite; only claims whose score or reasons
-changed (or that were never scored) are written. Both go through `risk.score_batch`, so a
+and writes the scores to the claims' risk rows (`ClaimRisk`, a narrow table of its own) in
+bulk: `COPY` into a temporary table and one `UPDATE … FROM` on PostgreSQL, an `executemany`
+upsert in one transaction on SQLite; only claims whose score or reasons changed (or that were
+never scored) are written. Both go through `risk.score_batch`, so a
 claim gets the same score and reasons from either (the tests check it).
 """
 
@@ -911,7 +912,8 @@ def _batch(data: dict[str, np.ndarray], vocab: list[str]) -> risk.Batch:
 
 
 def _write_postgres_part(conn, rows: list[tuple[int, int, str]], now) -> int:
-    """COPY (id, score, reasons) into a temporary table, then one UPDATE … FROM it."""
+    """COPY (id, score, reasons) into a temporary table, then one UPDATE … FROM it and one
+    INSERT of the claims that have no risk row yet."""
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         # Inside an outer transaction (a test, a caller's atomic block) ON COMMIT has not come
         # yet from an earlier call: start from an empty table either way.
@@ -927,13 +929,19 @@ def _write_postgres_part(conn, rows: list[tuple[int, int, str]], now) -> int:
                 copy.write_row(row)
         cursor.execute("ANALYZE claims_rescore")
         cursor.execute(
-            "UPDATE claims_claim AS c SET risk_score = t.risk_score,"
-            " risk_reasons = t.risk_reasons, scored_at = %s"
-            " FROM claims_rescore AS t WHERE c.id = t.id AND (c.scored_at IS NULL"
-            " OR c.risk_score <> t.risk_score OR c.risk_reasons <> t.risk_reasons)",
+            "UPDATE claims_claimrisk AS r SET score = t.risk_score, reasons = t.risk_reasons,"
+            " scored_at = %s FROM claims_rescore AS t WHERE r.claim_id = t.id AND (r.scored_at"
+            " IS NULL OR r.score <> t.risk_score OR r.reasons <> t.risk_reasons)",
             [now],
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO claims_claimrisk (claim_id, score, reasons, scored_at)"
+            " SELECT t.id, t.risk_score, t.risk_reasons, %s FROM claims_rescore AS t"
+            " WHERE NOT EXISTS (SELECT 1 FROM claims_claimrisk AS r WHERE r.claim_id = t.id)",
+            [now],
+        )
+        return written + cursor.rowcount
 
 
 def _write_postgres_thread(rows: list[tuple[int, int, str]], now) -> int:
@@ -950,11 +958,11 @@ def _write(
     result: risk.BatchResult,
     progress: Callable[[int, int], None] | None,
 ) -> int:
-    """Write the scores back; a claim whose score and reasons are unchanged (and that was
-    scored before) is left alone: on PostgreSQL an updated row costs an entry in each of the
-    claim table's many indexes, which is also why PostgreSQL writes with WRITE_CONNECTIONS
-    connections at once (halves of the claims, each its own transaction) unless the caller
-    holds a transaction. Returns the claims written."""
+    """Write the scores to the claims' risk rows; a claim whose score and reasons are
+    unchanged (and that was scored before) is left alone. The rows are narrow and carry two
+    indexes, so even a rescoring that changes every score stays cheap; PostgreSQL writes with
+    WRITE_CONNECTIONS connections at once (halves of the claims, each its own transaction)
+    unless the caller holds a transaction. Returns the claims written."""
     n = len(ids)
     now = clock.now()
     id_list = ids.tolist()
@@ -984,13 +992,12 @@ def _write(
         for first in range(0, n, WRITE_ROWS):
             last = min(n, first + WRITE_ROWS)
             cursor.executemany(
-                "UPDATE claims_claim SET risk_score = %s, risk_reasons = %s, scored_at = %s"
-                " WHERE id = %s AND (scored_at IS NULL OR risk_score <> %s"
-                " OR risk_reasons <> %s)",
-                [
-                    (scores[i], reasons[i], stamp, id_list[i], scores[i], reasons[i])
-                    for i in range(first, last)
-                ],
+                "INSERT INTO claims_claimrisk AS r (claim_id, score, reasons, scored_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (claim_id) DO UPDATE SET"
+                " score = excluded.score, reasons = excluded.reasons,"
+                " scored_at = excluded.scored_at WHERE r.scored_at IS NULL"
+                " OR r.score <> excluded.score OR r.reasons <> excluded.reasons",
+                [(id_list[i], scores[i], reasons[i], stamp) for i in range(first, last)],
             )
             written += max(cursor.rowcount, 0)
             if progress:
@@ -1004,8 +1011,8 @@ def rescore_all(
     today: date | None = None,
     timings: dict | None = None,
 ) -> int:
-    """Refresh the peer statistics, then score every claim and write risk_score,
-    risk_reasons and scored_at where they changed (statuses do not change; a claim whose
+    """Refresh the peer statistics, then score every claim and write its risk row (score,
+    reasons, scored_at) where they changed (statuses do not change; a claim whose
     score and reasons come out the same keeps its scored_at). Returns the claims scored.
     `timings`, when given, receives the seconds each step took and the claims written."""
     clock_at = [time.perf_counter()]

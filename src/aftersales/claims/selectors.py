@@ -73,7 +73,9 @@ def claim_get(user: User, number: str) -> Claim | None:
         return None
     return (
         visible_claims(user)
-        .select_related("partner", "work_order", "unit", "statement", "submitted_by", "decided_by")
+        .select_related(
+            "partner", "work_order", "unit", "statement", "submitted_by", "decided_by", "risk"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -86,13 +88,13 @@ def claim_list(
     partner_code: str | None = None,
     min_risk: int | None = None,
 ) -> QuerySet[Claim]:
-    rows = visible_claims(user).select_related("partner", "work_order", "statement")
+    rows = visible_claims(user).select_related("partner", "work_order", "statement", "risk")
     if status:
         rows = rows.filter(status__in=status)
     if partner_code:
         rows = rows.filter(partner__code=partner_code)
     if min_risk is not None:
-        rows = rows.filter(risk_score__gte=min_risk)
+        rows = rows.filter(risk__score__gte=min_risk)
     return rows
 
 
@@ -105,8 +107,8 @@ def review_queue(
     if partner_code:
         rows = rows.filter(partner__code=partner_code)
     if min_risk is not None:
-        rows = rows.filter(risk_score__gte=min_risk)
-    return rows.select_related("partner", "work_order").order_by("-risk_score", "-pk")
+        rows = rows.filter(risk__score__gte=min_risk)
+    return rows.select_related("partner", "work_order", "risk").order_by("-risk__score", "-pk")
 
 
 def _claim_row(claim: Claim) -> dict:
@@ -121,7 +123,7 @@ def _claim_row(claim: Claim) -> dict:
         "claimed_amount": _money(claim.claimed_amount),
         "approved_amount": _money(claim.approved_amount),
         "currency": claim.currency,
-        "risk_score": claim.risk_score,
+        "risk_score": claim.risk.score,
     }
 
 
@@ -137,7 +139,7 @@ def claim_history(claim: Claim, *, limit: int = 20) -> dict:
     others = (
         Claim.objects.filter(serial_number=claim.serial_number)
         .exclude(pk=claim.pk)
-        .select_related("partner")
+        .select_related("partner", "risk")
         .order_by("-repair_date", "-pk")[:limit]
     )
     unit_rows = [_claim_row(c) for c in others]
@@ -166,11 +168,11 @@ def claim_history(claim: Claim, *, limit: int = 20) -> dict:
         claims=Count("id"),
         approved=Count("id", filter=Q(status__in=[s.value for s in PAYABLE])),
         rejected=Count("id", filter=Q(status__in=[s.value for s in REJECTED])),
-        avg_risk=Avg("risk_score"),
+        avg_risk=Avg("risk__score"),
         claimed=Sum("claimed_amount"),
     )
     decided = totals["approved"] + totals["rejected"]
-    recent = mine.exclude(pk=claim.pk).select_related("partner").order_by("-pk")[:10]
+    recent = mine.exclude(pk=claim.pk).select_related("partner", "risk").order_by("-pk")[:10]
     return {
         "unit": unit_rows[:limit],
         "partner": {
@@ -378,7 +380,7 @@ def partner_scorecard(partner_code: str, *, months: int = 12) -> dict:
             n_claims=Count("id"),
             n_approved=Count("id", filter=payable),
             n_rejected=Count("id", filter=Q(status__in=[s.value for s in REJECTED])),
-            n_avg_risk=Avg("risk_score"),
+            n_avg_risk=Avg("risk__score"),
             n_claimed=Sum("claimed_amount"),
             n_approved_amount=Sum("approved_amount", filter=payable),
             n_doa=Count("id", filter=Q(doa=True)),
@@ -458,7 +460,9 @@ def partner_scorecard(partner_code: str, *, months: int = 12) -> dict:
 def audit_samples(
     *, period_start: date | None = None, period_end: date | None = None
 ) -> QuerySet[AuditSample]:
-    rows = AuditSample.objects.select_related("claim", "claim__partner", "audited_by")
+    rows = AuditSample.objects.select_related(
+        "claim", "claim__partner", "claim__risk", "audited_by"
+    )
     if period_start is not None:
         rows = rows.filter(period_start__gte=period_start)
     if period_end is not None:
@@ -539,7 +543,7 @@ def partner_scorecards(*, months: int = 12) -> list[dict]:
         .annotate(
             n_claims=Count("id"),
             n_approved=Count("id", filter=payable),
-            n_avg_risk=Avg("risk_score"),
+            n_avg_risk=Avg("risk__score"),
             paid=Sum("approved_amount", filter=payable),
         )
         .order_by("-n_claims", "partner__code")

@@ -45,6 +45,7 @@ from aftersales.claims.models import (
     ClaimAttachment,
     ClaimEvent,
     ClaimLine,
+    ClaimRisk,
     LabourStandard,
     Statement,
     StatementLine,
@@ -545,9 +546,7 @@ def claim_submit(
 
     risk = scoring.score_claim(claim)
     decided = rules.outcome(findings, risk.score, settings.CLAIM_REVIEW_THRESHOLD)
-    claim.risk_score = risk.score
-    claim.risk_reasons = [r.as_dict() for r in risk.reasons]
-    claim.scored_at = now
+    ClaimRisk.objects.create(claim=claim, score=risk.score, reasons=risk.as_list(), scored_at=now)
     claim.status = claim.outcome = decided.value
     if decided == ClaimStatus.AUTO_APPROVED:
         claim.approved_amount = total
@@ -587,12 +586,13 @@ def claims_recheck_unpaid() -> list[str]:
     the money goes out. Returns the numbers moved."""
     threshold = settings.CLAIM_REVIEW_THRESHOLD
     risky = list(
-        Claim.objects.select_for_update()
+        Claim.objects.select_for_update(of=("self",))
         .filter(
             status=ClaimStatus.AUTO_APPROVED,
             statement__isnull=True,
-            risk_score__gte=threshold,
+            risk__score__gte=threshold,
         )
+        .select_related("risk")
         .order_by("id")
     )
     now = clock.now()
@@ -614,9 +614,9 @@ def claims_recheck_unpaid() -> list[str]:
                 "Rescored at %(score)s, at or above the review threshold %(threshold)s: sent "
                 "back to a reviewer before payment."
             )
-            % {"score": claim.risk_score, "threshold": threshold},
+            % {"score": claim.risk.score, "threshold": threshold},
             data={
-                "score": claim.risk_score,
+                "score": claim.risk.score,
                 "status": {"from": ClaimStatus.AUTO_APPROVED.value, "to": claim.status},
             },
             at=now,
@@ -888,11 +888,11 @@ def claims_bulk_approve(*, actor: User, numbers: Sequence[str]) -> dict:
                         "waiting_for_partner",
                         _("It waits for the partner's answer."),
                     )
-                if claim.risk_score >= threshold:
+                if claim.risk.score >= threshold:
                     raise Conflict(
                         "too_risky",
                         _("Its risk %(score)s is at or above %(threshold)s: decide it alone.")
-                        % {"score": claim.risk_score, "threshold": threshold},
+                        % {"score": claim.risk.score, "threshold": threshold},
                     )
                 _approve(actor, claim, _("Approved in bulk."))
                 approved.append(claim.number)
@@ -1094,7 +1094,7 @@ def audit_sample_draw(
             audits__isnull=True,
         )
         .order_by("pk")
-        .values_list("pk", "risk_score")
+        .values_list("pk", "risk__score")
     )
     rng = random.Random(seed) if seed is not None else random.Random()
     drawn = rules.draw_audit_sample(candidates, size, settings.CLAIM_AUDIT_RANDOM_PERCENT, rng)

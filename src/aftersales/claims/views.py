@@ -76,7 +76,7 @@ def _uploads(files) -> list[dict]:
 def _decorate(claim: Claim) -> Claim:
     """The words the templates show for a claim's fixed values."""
     claim.status_label = forms.label_of(forms.STATUS_LABELS, claim.status)
-    claim.top_reasons = list(claim.risk_reasons or [])[:3]
+    claim.top_reasons = list(claim.risk.reasons or [])[:3]
     return claim
 
 
@@ -98,13 +98,13 @@ def _page_by_risk(queryset, *, cursor: str | None, limit: int):
     risk, _sep, pk = (cursor or "").partition("-")
     if risk.isdigit() and pk.isdigit():
         queryset = queryset.filter(
-            Q(risk_score__lt=int(risk)) | Q(risk_score=int(risk), pk__lt=int(pk))
+            Q(risk__score__lt=int(risk)) | Q(risk__score=int(risk), pk__lt=int(pk))
         )
-    rows = list(queryset.order_by("-risk_score", "-pk")[: limit + 1])
+    rows = list(queryset.order_by("-risk__score", "-pk")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = f"{last.risk_score}-{last.pk}"
+        next_cursor = f"{last.risk.score}-{last.pk}"
     return rows[:limit], next_cursor
 
 
@@ -134,8 +134,8 @@ def claim_list(request):
         if partner_code:
             claims = claims.filter(partner__code=partner_code)
         if min_risk is not None:
-            claims = claims.filter(risk_score__gte=min_risk)
-    claims = claims.select_related("partner", "work_order")
+            claims = claims.filter(risk__score__gte=min_risk)
+    claims = claims.select_related("partner", "work_order", "risk")
     cursor = request.GET.get("cursor")
     # Riskiest first for what waits for a decision; newest first for everything at once.
     try:
@@ -149,9 +149,9 @@ def claim_list(request):
     threshold = settings.CLAIM_REVIEW_THRESHOLD
     for claim in rows:
         _decorate(claim)
-        claim.risk_level = _risk_level(claim.risk_score)
+        claim.risk_level = _risk_level(claim.risk.score)
         claim.bulk_ok = (
-            may_review and claim.status == ClaimStatus.REVIEW and claim.risk_score < threshold
+            may_review and claim.status == ClaimStatus.REVIEW and claim.risk.score < threshold
         )
     query = request.GET.copy()
     query.pop("cursor", None)
@@ -364,7 +364,7 @@ def _history(claim: Claim) -> dict | None:
 def _detail_context(request, claim: Claim, *, bound: dict | None = None, errors=None) -> dict:
     bound, errors = bound or {}, errors or {}
     _decorate(claim)
-    claim.risk_level = _risk_level(claim.risk_score)
+    claim.risk_level = _risk_level(claim.risk.score)
     lines = list(claim.lines.select_related("part"))
     for line in lines:
         line.kind_label = forms.label_of(forms.KIND_LABELS, line.kind)
@@ -377,7 +377,7 @@ def _detail_context(request, claim: Claim, *, bound: dict | None = None, errors=
         "claim": claim,
         "lines": lines,
         "findings": _findings(claim, lines),
-        "reasons": list(claim.risk_reasons or []) if staff else [],
+        "reasons": list(claim.risk.reasons or []) if staff else [],
         "events": events,
         "attachments": list(claim.attachments.defer("content")),
         "chargebacks": list(claim.chargebacks.all()),

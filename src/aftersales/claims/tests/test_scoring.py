@@ -223,18 +223,18 @@ def test_rescore_all_writes_every_claim_and_agrees_with_score_claim(small_world)
     total = Claim.objects.count()
     assert count == total == 162
     assert seen[-1] == (total, total)
-    assert not Claim.objects.filter(scored_at=None).exists()
+    assert not Claim.objects.filter(risk__scored_at=None).exists()
     assert set(Claim.objects.values_list("status", flat=True)) == {"auto_approved"}
-    assert Claim.objects.filter(risk_score__gte=50).count() >= 2
-    for claim in Claim.objects.all():
+    assert Claim.objects.filter(risk__score__gte=50).count() >= 2
+    for claim in Claim.objects.select_related("risk"):
         result = scoring.score_claim(claim)
-        assert (claim.risk_score, claim.risk_reasons) == (result.score, result.as_list())
+        assert (claim.risk.score, claim.risk.reasons) == (result.score, result.as_list())
     # Nothing changed since: a second rescoring scores every claim and writes none.
-    stamps = dict(Claim.objects.values_list("id", "scored_at"))
+    stamps = dict(Claim.objects.values_list("id", "risk__scored_at"))
     timings: dict = {}
     assert scoring.rescore_all(timings=timings) == total
     assert timings["claims_written"] == 0
-    assert dict(Claim.objects.values_list("id", "scored_at")) == stamps
+    assert dict(Claim.objects.values_list("id", "risk__scored_at")) == stamps
     assert set(timings) >= {"refresh_s", "fetch_s", "score_s", "write_s"}
 
 
@@ -242,7 +242,7 @@ def test_the_rescore_command_prints_what_it_did(small_world):
     out = io.StringIO()
     call_command("claims_rescore", stdout=out)
     assert out.getvalue().startswith("Rescored 160 claims in ")
-    assert not Claim.objects.filter(scored_at=None).exists()
+    assert not Claim.objects.filter(risk__scored_at=None).exists()
     with pytest.raises(CommandError):
         call_command("claims_rescore", today="yesterday")
 
@@ -256,13 +256,13 @@ def test_rescore_all_on_a_synthetic_world_flags_the_abuse_and_agrees_with_score_
     world = synthetic.generate(claims=1_500, fraud_rate=0.1, seed=5, today=today)
     labels = synthetic.load(world)
     assert scoring.rescore_all(today=today) == len(labels)
-    scores = dict(Claim.objects.values_list("id", "risk_score"))
+    scores = dict(Claim.objects.values_list("id", "risk__score"))
     abusive = [pk for pk, label in labels.items() if label]
     flagged = [pk for pk in abusive if scores[pk] >= 50]
     assert len(flagged) >= 0.8 * len(abusive)
     honest_flagged = [pk for pk, label in labels.items() if not label and scores[pk] >= 50]
     assert len(honest_flagged) <= 0.05 * (len(labels) - len(abusive))
     # Every tenth claim, one at a time, gets exactly what the batch wrote.
-    for claim in Claim.objects.filter(id__in=sorted(labels)[::10]):
+    for claim in Claim.objects.filter(id__in=sorted(labels)[::10]).select_related("risk"):
         result = scoring.score_claim(claim)
-        assert (claim.risk_score, claim.risk_reasons) == (result.score, result.as_list())
+        assert (claim.risk.score, claim.risk.reasons) == (result.score, result.as_list())

@@ -12,7 +12,14 @@ import pytest
 import time_machine
 
 from aftersales.claims import scoring, services
-from aftersales.claims.models import AuditSample, Chargeback, Claim, ClaimEvent, LabourStandard
+from aftersales.claims.models import (
+    AuditSample,
+    Chargeback,
+    Claim,
+    ClaimEvent,
+    ClaimRisk,
+    LabourStandard,
+)
 from aftersales.claims.risk import Reason, RiskResult
 from aftersales.claims.tests.conftest import SERIAL, good_lines
 from aftersales.core import clock
@@ -71,7 +78,7 @@ def test_clean_claim_is_approved_automatically_with_its_facts(submit, job):
         Decimal("42.50"),
         0,
     )
-    assert claim.currency == "EUR" and claim.scored_at is not None
+    assert claim.currency == "EUR" and claim.risk.scored_at is not None
     assert [line.approved_amount for line in claim.lines.all()] == [
         Decimal("23.40"),
         Decimal("42.50"),
@@ -95,7 +102,7 @@ def test_labour_above_standard_with_explanation_passes(submit):
     claim = submit(lines=good_lines(minutes=75), explanation="The pump was seized in the drum.")
     assert not failed(claim)
     # Still 2.5 times the standard: the risk may send it to a reviewer all the same.
-    assert claim.status == ("review" if claim.risk_score >= 50 else "auto_approved")
+    assert claim.status == ("review" if claim.risk.score >= 50 else "auto_approved")
     sentence = next(f for f in claim.findings if f["code"] == "LABOUR_STANDARD")["sentence"]
     assert "explanation" in sentence
 
@@ -103,7 +110,7 @@ def test_labour_above_standard_with_explanation_passes(submit):
 def test_a_high_risk_sends_a_clean_claim_to_review(submit, risky):
     claim = submit()
     assert claim.status == "review" and not failed(claim)
-    assert claim.risk_score == 80 and claim.risk_reasons[0]["code"] == "ROUND_AMOUNT"
+    assert claim.risk.score == 80 and claim.risk.reasons[0]["code"] == "ROUND_AMOUNT"
     assert claim.events.get(kind="scored").data["outcome"] == "review"
 
 
@@ -598,10 +605,10 @@ def test_nightly_task_rescores_every_claim(submit, monkeypatch):
     from aftersales.claims.tasks import claims_rescore_nightly
 
     claim = submit()
-    Claim.objects.filter(pk=claim.pk).update(risk_score=77, scored_at=None)
+    ClaimRisk.objects.filter(claim=claim).update(score=77, scored_at=None)
     claims_rescore_nightly.call_local()
-    claim.refresh_from_db()
-    assert claim.scored_at is not None and claim.risk_score < 77
+    claim.risk.refresh_from_db()
+    assert claim.risk.scored_at is not None and claim.risk.score < 77
     assert claim.status == "auto_approved"
 
 
@@ -615,7 +622,7 @@ def test_a_rescored_unpaid_claim_goes_back_to_review_but_a_paid_one_stays(people
     unpaid = submit(fault_code="E10", invoice_number="INV-U")
     assert unpaid.status == paid.status == "auto_approved"
     # What a nightly rescoring writes when the peer group moves against the partner.
-    Claim.objects.filter(pk__in=[paid.pk, unpaid.pk]).update(risk_score=90)
+    ClaimRisk.objects.filter(claim__in=[paid, unpaid]).update(score=90)
     assert services.claims_recheck_unpaid() == [unpaid.number]
     unpaid.refresh_from_db()
     paid.refresh_from_db()

@@ -254,9 +254,9 @@ def test_load_inserts_the_world_with_its_facts(world):
         .values("claim")
         .annotate(q=Sum("quantity"), a=Sum("amount"))
     }
-    for claim in Claim.objects.all():
+    for claim in Claim.objects.select_related("risk"):
         assert claim.status == claim.outcome == "auto_approved"
-        assert claim.findings == [] and claim.risk_score == 0
+        assert claim.findings == [] and claim.risk.score == 0 and claim.risk.scored_at is None
         assert claim.claimed_amount == sums[claim.pk]["total"] == claim.approved_amount
         assert claim.labour_minutes == (labour.get(claim.pk) or 0)
         assert claim.parts_count == (parts[claim.pk]["q"] if claim.pk in parts else 0)

@@ -262,7 +262,7 @@ def test_supervisor_sees_queue_with_reasons_and_history(login, claim):
     for piece in ("Approve in full", "Approve part of it", "Ask the partner", "Reject"):
         assert piece in detail
     assert "Timeline" in detail and "claim-history" in detail
-    assert f"Risk {claim.risk_score} of 100" in detail and "Scored" in detail
+    assert f"Risk {claim.risk.score} of 100" in detail and "Scored" in detail
     filtered = text(sup.get("/claims/", {"status": "all", "partner": "ASP-B"}))
     assert claim.number not in filtered
     high = text(sup.get("/claims/", {"min_risk": "101"}))
@@ -527,8 +527,8 @@ def test_lists_page_without_offset(login, claim, submit, monkeypatch):
     assert link(claim.number) in second and link(other.number) not in second
     # Riskiest first, keyed on (risk, id).
     rows, cursor = views._page_by_risk(Claim.objects.all(), cursor=None, limit=1)
-    riskier, calmer = sorted([claim, other], key=lambda c: (-c.risk_score, -c.pk))
-    assert rows == [riskier] and cursor == f"{riskier.risk_score}-{riskier.pk}"
+    riskier, calmer = sorted([claim, other], key=lambda c: (-c.risk.score, -c.pk))
+    assert rows == [riskier] and cursor == f"{riskier.risk.score}-{riskier.pk}"
     rows, cursor = views._page_by_risk(Claim.objects.all(), cursor=cursor, limit=1)
     assert rows == [calmer] and cursor is None
 
