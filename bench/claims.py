@@ -10,8 +10,9 @@
   same figures with each signal left out, which says what every signal earns. Target: recall
   ≥ 0.9 at precision ≥ 0.8.
 * ``claims_batch_scoring_<engine>``: ``scoring.rescore_all`` (peer statistics refresh, one
-  pass over every claim, bulk write-back) over ``BENCH_CLAIMS`` claims (default 1,000,000).
-  Target: under 60 s.
+  pass over every claim, bulk write-back) over ``BENCH_CLAIMS`` claims (default 1,000,000),
+  every risk row written; median of ``BENCH_CLAIMS_REPEATS`` runs (default 3), and the same
+  for the nightly run, where few rows change. Target: under 60 s.
 * ``claims_single_scoring_<engine>``: ``scoring.score_claim`` of ``BENCH_CLAIMS_CALLS``
   (default 2,000) random claims with those claims in the database: p50 and p99 in ms.
   Target: p99 under 50 ms.
@@ -39,6 +40,7 @@ from bench import common
 
 CLAIMS = int(os.environ.get("BENCH_CLAIMS", "1000000"))
 CALLS = int(os.environ.get("BENCH_CLAIMS_CALLS", "2000"))
+REPEATS = int(os.environ.get("BENCH_CLAIMS_REPEATS", "3"))  # batch figures: median of these
 SEED = int(os.environ.get("BENCH_CLAIMS_SEED", "20261123"))
 FRAUD_RATE = float(os.environ.get("BENCH_CLAIMS_FRAUD_RATE", "0.05"))
 TODAY = date(2026, 11, 23)  # the generator's and the peer window's "today", for reproducibility
@@ -159,7 +161,7 @@ def measure(claims: int, calls: int, seed: int, fraud_rate: float, evaluate: boo
     from django.db import connection
 
     from aftersales.claims import risk, scoring, synthetic
-    from aftersales.claims.models import Claim
+    from aftersales.claims.models import Claim, ClaimRisk
 
     started = time.perf_counter()
     world = synthetic.generate(claims=claims, fraud_rate=fraud_rate, seed=seed, today=TODAY)
@@ -172,17 +174,26 @@ def measure(claims: int, calls: int, seed: int, fraud_rate: float, evaluate: boo
         cursor.execute("ANALYZE")
     load_s = time.perf_counter() - started
 
+    def timed(day: date) -> tuple[float, dict, int]:
+        steps: dict = {}
+        started = time.perf_counter()
+        count = scoring.rescore_all(today=day, timings=steps)
+        return time.perf_counter() - started, steps, count
+
     load_before = _load()
-    timings: dict = {}
-    started = time.perf_counter()
-    scored = scoring.rescore_all(today=TODAY, timings=timings)
-    batch_s = time.perf_counter() - started
+    # The worst case, every claim's risk row written: the first scoring of the loaded claims,
+    # then again after marking every row unscored.
+    first_runs = []
+    for attempt in range(REPEATS):
+        if attempt:
+            ClaimRisk.objects.update(scored_at=None)
+        first_runs.append(timed(TODAY))
     load_after = _load()
+    batch_s, timings, scored = sorted(first_runs, key=lambda run: run[0])[len(first_runs) // 2]
     # The nightly run: a day later, over claims already scored (only changes are written).
-    nightly: dict = {}
-    started = time.perf_counter()
-    scoring.rescore_all(today=TODAY + timedelta(days=1), timings=nightly)
-    nightly_s = time.perf_counter() - started
+    nightly_runs = sorted((timed(TODAY + timedelta(days=1)) for _ in range(REPEATS)),
+                          key=lambda run: run[0])  # fmt: skip
+    nightly_s, nightly, _count = nightly_runs[len(nightly_runs) // 2]
     scoring.rescore_all(today=TODAY)  # back to the evaluated day (few rows change)
 
     # One claim at a time, as on submission: the claim is in the database already.
@@ -214,8 +225,10 @@ def measure(claims: int, calls: int, seed: int, fraud_rate: float, evaluate: boo
         "load_seconds": round(load_s, 1),
         "claims_scored": scored,
         "batch_seconds": round(batch_s, 2),
+        "batch_runs_s": [round(run[0], 2) for run in first_runs],
         "batch_steps": timings,
         "nightly_seconds": round(nightly_s, 2),
+        "nightly_runs_s": [round(run[0], 2) for run in nightly_runs],
         "nightly_steps": nightly,
         "load_average_before": load_before,
         "load_average_after": load_after,
@@ -318,11 +331,14 @@ def bench_claims() -> None:
                 "target_s": BATCH_TARGET_S,
                 "within_target": figures["batch_seconds"] < BATCH_TARGET_S,
                 "claims_per_s": round(figures["claims_scored"] / figures["batch_seconds"]),
-                "how": "the first scoring of freshly loaded claims: every row is written;"
-                " nightly_rescore_s is the same call a day later over scored claims, where only"
-                " claims whose score or reasons changed are written",
+                "how": "median of runs_s, each writing every claim's risk row: the first scoring"
+                " of freshly loaded claims, then again after marking every row unscored;"
+                " nightly_rescore_s (median of nightly_runs_s) is the same call a day later over"
+                " scored claims, where only claims whose score or reasons changed are written",
+                "runs_s": figures["batch_runs_s"],
                 "steps_s": figures["batch_steps"],
                 "nightly_rescore_s": figures["nightly_seconds"],
+                "nightly_runs_s": figures["nightly_runs_s"],
                 "nightly_steps_s": figures["nightly_steps"],
                 "data_size": data_size,
                 "seed_seconds": {
