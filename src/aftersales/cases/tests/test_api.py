@@ -5,6 +5,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from aftersales.accounts.services import token_revoke
+from aftersales.cases.models import Case
+from aftersales.cases.rules import parse_case_number
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +48,9 @@ def test_same_unit_same_type_reuses_the_open_case(agent, people, world):
     contacts = [e for e in timeline if e["kind"] == "contact"]
     assert len(contacts) == 2
     assert contacts[1]["data"] == {"channel": "email", "reused": True}
+    assert contacts[1]["actor"] == "supervisor"
+    case = Case.objects.get(pk=parse_case_number(first["number"]))
+    assert case.updated_at > case.opened_at
     other_type = open_case(agent, type="complaint")
     assert other_type.status_code == 201
 
