@@ -223,7 +223,7 @@ def _page_by_risk(queryset, *, cursor: str | None, limit: int):
     if after is not None:
         risk, pk = after
         queryset = queryset.filter(Q(risk__score__lt=risk) | Q(risk__score=risk, pk__lt=pk))
-    rows = list(queryset.order_by("-risk__score", "-pk")[: limit + 1])
+    rows = list(selectors.riskiest_first(queryset)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

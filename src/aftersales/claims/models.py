@@ -183,7 +183,7 @@ class ClaimRisk(models.Model):
     class Meta:
         verbose_name = _("claim risk")
         verbose_name_plural = _("claim risks")
-        indexes = [models.Index(fields=["score"], name="claims_risk_score")]
+        indexes = [models.Index(fields=["score", "claim"], name="claims_risk_score")]
         constraints = [
             models.CheckConstraint(condition=Q(score__lte=100), name="claims_risk_at_most_100")
         ]

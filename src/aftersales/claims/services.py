@@ -65,6 +65,7 @@ ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
 MAX_LINES = 100
 MAX_BULK = 500
+RECHECK_BATCH = 1000  # claims per UPDATE when the nightly recheck sends claims back to review
 LINE_KINDS = frozenset(k.value for k in LineKind)
 REASON_CODES = frozenset(r.value for r in ReasonCode)
 STATUS_WORDS = {
@@ -596,16 +597,21 @@ def claims_recheck_unpaid() -> list[str]:
         .order_by("id")
     )
     now = clock.now()
-    for claim in risky:
-        claim.status = ClaimStatus.REVIEW.value
-        claim.approved_amount = None
-        claim.decided_at = None
-        claim.decided_by = None
-        _touch(claim)
-    Claim.objects.bulk_update(
-        risky, ["status", "approved_amount", "decided_at", "decided_by", "updated_at", "version"]
-    )
-    ClaimLine.objects.filter(claim__in=[c.pk for c in risky]).update(approved_amount=None)
+    ids = [claim.pk for claim in risky]
+    # Plain UPDATEs, the same values for every row: bulk_update would build a CASE per
+    # column with a branch per claim, evaluated for every row, quadratic in the claims sent
+    # back (the night after the weights change: 17,000 claims did not finish in 17 minutes).
+    for first in range(0, len(ids), RECHECK_BATCH):
+        batch = ids[first : first + RECHECK_BATCH]
+        Claim.objects.filter(pk__in=batch).update(
+            status=ClaimStatus.REVIEW.value,
+            approved_amount=None,
+            decided_at=None,
+            decided_by=None,
+            updated_at=now,
+            version=F("version") + 1,
+        )
+        ClaimLine.objects.filter(claim__in=batch).update(approved_amount=None)
     ClaimEvent.objects.bulk_create(
         ClaimEvent(
             claim=claim,
@@ -617,7 +623,10 @@ def claims_recheck_unpaid() -> list[str]:
             % {"score": claim.risk.score, "threshold": threshold},
             data={
                 "score": claim.risk.score,
-                "status": {"from": ClaimStatus.AUTO_APPROVED.value, "to": claim.status},
+                "status": {
+                    "from": ClaimStatus.AUTO_APPROVED.value,
+                    "to": ClaimStatus.REVIEW.value,
+                },
             },
             at=now,
         )

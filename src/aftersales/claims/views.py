@@ -100,7 +100,7 @@ def _page_by_risk(queryset, *, cursor: str | None, limit: int):
         queryset = queryset.filter(
             Q(risk__score__lt=int(risk)) | Q(risk__score=int(risk), pk__lt=int(pk))
         )
-    rows = list(queryset.order_by("-risk__score", "-pk")[: limit + 1])
+    rows = list(selectors.riskiest_first(queryset)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='claimrisk',
-            index=models.Index(fields=['score'], name='claims_risk_score'),
+            index=models.Index(fields=['score', 'claim'], name='claims_risk_score'),
         ),
         migrations.AddConstraint(
             model_name='claimrisk',

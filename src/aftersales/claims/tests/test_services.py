@@ -623,11 +623,12 @@ def test_a_rescored_unpaid_claim_goes_back_to_review_but_a_paid_one_stays(people
     assert unpaid.status == paid.status == "auto_approved"
     # What a nightly rescoring writes when the peer group moves against the partner.
     ClaimRisk.objects.filter(claim__in=[paid, unpaid]).update(score=90)
+    version = unpaid.version
     assert services.claims_recheck_unpaid() == [unpaid.number]
     unpaid.refresh_from_db()
     paid.refresh_from_db()
     assert unpaid.status == "review" and unpaid.approved_amount is None
-    assert unpaid.decided_at is None
+    assert unpaid.decided_at is None and unpaid.version == version + 1
     assert all(line.approved_amount is None for line in unpaid.lines.all())
     assert "Rescored at 90" in unpaid.events.order_by("-id").first().body
     assert paid.status == "auto_approved" and paid.statement_id is not None

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from aftersales.cases import selectors as case_selectors
 from aftersales.cases import services as case_services
+from aftersales.core import clock
 from aftersales.customers import selectors as customer_selectors
 from aftersales.web import paging
 from aftersales.web.tests.fixtures import UI_PASSWORD
@@ -145,8 +146,10 @@ def test_wrong_password_is_refused_with_a_message(ui_users, clean_cache):
     assert 'role="alert"' in text_of(response)
 
 
-def test_failed_logins_are_rate_limited_per_client(ui_users, clean_cache, settings):
+def test_failed_logins_are_rate_limited_per_client(ui_users, clean_cache, settings, time_machine):
     settings.LOGIN_FAILURE_RATE = "3/m"
+    # Time stands still: a slow run must not see the limit's window roll over mid-test.
+    time_machine.move_to(clock.now(), tick=False)
     client = Client()
     statuses = [
         client.post("/login/", {"username": "ui_agent", "password": "wrong"}).status_code
