@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from urllib.parse import urlsplit
 
 os.environ.setdefault("AFTERSALES_DATA_DIR", tempfile.mkdtemp(prefix="aftersales-test-"))
 if os.environ.get("AFTERSALES_TEST_DATABASE_URL"):
@@ -15,7 +16,12 @@ if os.environ.get("AFTERSALES_TEST_DATABASE_URL"):
 else:
     os.environ.pop("AFTERSALES_DATABASE_URL", None)
 if os.environ.get("AFTERSALES_TEST_REDIS_URL"):
-    os.environ["AFTERSALES_REDIS_URL"] = os.environ["AFTERSALES_TEST_REDIS_URL"]
+    # Each xdist worker gets a Redis database of its own: a test that clears the cache (the
+    # rate-limit counters) would otherwise wipe a test's counters in the other worker.
+    _redis = urlsplit(os.environ["AFTERSALES_TEST_REDIS_URL"])
+    _db = int(_redis.path.strip("/") or 0)
+    _worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    os.environ["AFTERSALES_REDIS_URL"] = _redis._replace(path=f"/{(_db - _worker) % 16}").geturl()
 else:
     os.environ.pop("AFTERSALES_REDIS_URL", None)
 
