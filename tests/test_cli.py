@@ -199,3 +199,21 @@ def test_serve_runs_the_production_server_and_the_worker(installation):
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_postgresql_statements_are_prepared_unless_turned_off(tmp_path):
+    show = ["-c", "from aftersales.settings import DATABASES as D; print(D['default']['OPTIONS'])"]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
+    environment.update(
+        AFTERSALES_DATA_DIR=str(tmp_path),
+        AFTERSALES_DATABASE_URL="postgresql://app@db.example:5432/aftersales",
+    )
+    options = subprocess.run(
+        [sys.executable, *show], capture_output=True, text=True, env=environment, check=True
+    ).stdout
+    assert "'prepare_threshold': 5" in options
+    environment["AFTERSALES_DATABASE_PREPARED"] = "off"
+    options = subprocess.run(
+        [sys.executable, *show], capture_output=True, text=True, env=environment, check=True
+    ).stdout
+    assert "'prepare_threshold': None" in options and "'connect_timeout': 5" in options

@@ -95,7 +95,14 @@ def _database() -> dict:
     if ENV.database_url:
         db = dj_database_url.parse(ENV.database_url, conn_max_age=60, conn_health_checks=True)
         if db["ENGINE"] == "django.db.backends.postgresql":
-            db.setdefault("OPTIONS", {})["connect_timeout"] = 5
+            # Django's backend plus a cursor that lets the server prepare the statements
+            # every request runs (aftersales.core.postgresql, ADR 0009). Off for a pooler
+            # that cannot keep prepared statements (PgBouncer in transaction mode < 1.21).
+            db["ENGINE"] = "aftersales.core.postgresql"
+            options = db.setdefault("OPTIONS", {})
+            options["connect_timeout"] = 5
+            prepared = config.env_bool("AFTERSALES_DATABASE_PREPARED", True)
+            options["prepare_threshold"] = 5 if prepared else None
         return db
     return {
         "ENGINE": "aftersales.core.sqlite",

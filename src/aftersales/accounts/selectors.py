@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from django.db import connection
-
 from aftersales.accounts.models import ApiToken, User
 from aftersales.core import rows
 
@@ -26,7 +24,7 @@ def live_token(digest: str) -> ApiToken | None:
     """The live token with that digest, its user and the user's partner: one query on every
     API call, so it is written by hand (core.rows) instead of compiled by the ORM each time.
     Nothing is cached: a revoked token or a deactivated user is refused on the next call."""
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_live_token_sql(), [digest, True])
         row = cursor.fetchone()
     if row is None:

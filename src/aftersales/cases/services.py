@@ -69,7 +69,7 @@ def _active_case(unit: Unit, type: str, *, partner_id: int | None) -> Case | Non
     params: list = [unit.pk, type, *_ACTIVE]
     if partner_id is not None:
         params.append(partner_id)
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_active_case_sql(partner_id is not None), params)
         row = cursor.fetchone()
     if row is None:

@@ -39,6 +39,14 @@ def statement(build: Callable[..., str]) -> Callable[..., str]:
     return get
 
 
+def cursor():
+    """The cursor for these statements. On PostgreSQL its parameters are bound on the server,
+    so a statement run a few times on a connection is parsed and planned once
+    (core.postgresql); sqlite3 keeps its own cache of compiled statements."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    return conn.prepared_cursor() if conn.vendor == "postgresql" else conn.cursor()
+
+
 def qn(name: str) -> str:
     return connection.ops.quote_name(name)
 
@@ -133,9 +141,9 @@ def insert(objs: Sequence[Model]) -> None:
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert")
         params.extend(f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields)
-    with conn.cursor() as cursor:
-        cursor.execute(_insert_sql(model, len(objs), conn.vendor), params)
-        keys = cursor.fetchall()
+    with cursor() as statement:
+        statement.execute(_insert_sql(model, len(objs), conn.vendor), params)
+        keys = statement.fetchall()
     for obj, (pk,) in zip(objs, keys, strict=True):
         obj.pk = pk
         obj._state.adding = False

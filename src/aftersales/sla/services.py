@@ -661,7 +661,7 @@ def _policy_rows_sql() -> str:
 
 def _policy_rows() -> tuple:
     """Every active policy with its targets and their calendars, as raw rows: one query."""
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_policy_rows_sql(), [True])
         return tuple(tuple(row) for row in cursor.fetchall())
 
@@ -729,7 +729,7 @@ def _snapshot_ids_sql(count: int) -> str:
 def _snapshot_ids(specs: Sequence[TargetSpec]) -> dict[str, int]:
     """The snapshot row of each spec, by digest; the missing ones are inserted."""
     digests = [spec.digest() for spec in specs]
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_snapshot_ids_sql(len(digests)), digests)
         found = {digest: pk for pk, digest in cursor.fetchall()}
     if len(found) < len(set(digests)):

@@ -115,7 +115,7 @@ def unit_with_coverage(
     `with_coverage_facts`), and its customer when asked, in one query written by hand
     (core.rows): this read is behind every entitlement lookup and every new case.
     `lock` takes the unit row FOR UPDATE (inside the caller's transaction)."""
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_unit_with_coverage_sql(with_customer, lock), [serial_number])
         row = cursor.fetchone()
     if row is None:

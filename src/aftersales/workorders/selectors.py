@@ -438,7 +438,7 @@ def _whereabouts_sql() -> str:
 def whereabouts_by_serial(serial_number: str) -> tuple[int, Whereabouts] | None:
     """The unit's id and where it is, in one query written by hand (core.rows): "where is
     my product" is asked far more often than anything changes."""
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(_whereabouts_sql(), [serial_number])
         row = cursor.fetchone()
     if row is None:

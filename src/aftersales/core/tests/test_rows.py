@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.db.models import Model
 
 from aftersales.accounts.models import ApiToken, User
 from aftersales.accounts.selectors import live_token
 from aftersales.accounts.services import token_digest, token_revoke
+from aftersales.core import rows
 from aftersales.customers.models import Unit
 from aftersales.customers.services import contract_create
 from aftersales.warranty.selectors import unit_with_coverage, with_coverage_facts
@@ -61,3 +63,18 @@ def test_the_unit_row_is_the_orm_row_with_its_coverage_facts(world, people):
     )
     assert unit_with_coverage("SN-ES-1").has_contracts is True
     assert unit_with_coverage("NO-SUCH-SERIAL") is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_the_token_check_is_prepared_once_then_only_executed(people):
+    digest = token_digest(people["agent"].token)
+    for _ in range(6):
+        assert live_token(digest) is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements"
+            " WHERE statement LIKE %s AND statement LIKE %s",
+            ["SELECT %", "%FROM " + rows.table(ApiToken) + " t INNER JOIN%"],
+        )
+        (prepared,) = cursor.fetchone()
+    assert prepared == 1
