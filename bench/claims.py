@@ -50,18 +50,6 @@ TARGET_RECALL = 0.9
 TARGET_PRECISION = 0.8
 
 
-def _engines() -> list[str]:
-    wanted = os.environ.get("BENCH_ENGINES")
-    if wanted:
-        return [e.strip() for e in wanted.split(",") if e.strip()]
-    found = ["sqlite"]
-    if common.postgres_reachable():
-        found.append("postgres")
-    else:
-        print("PostgreSQL is not reachable: PostgreSQL figures are skipped", file=sys.stderr)
-    return found
-
-
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -279,7 +267,7 @@ def _database(engine: str) -> str:
 
 def bench_claims() -> None:
     digests = {}
-    for k, engine in enumerate(_engines()):
+    for k, engine in enumerate(common.engines()):
         figures = _child(engine, evaluate=k == 0)
         digests[engine] = figures["scores_digest"]
         machine = common.machine(_database(engine))

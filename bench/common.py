@@ -63,6 +63,19 @@ def postgres_reachable() -> bool:
         return False
 
 
+def engines() -> list[str]:
+    """SQLite, and PostgreSQL when reachable; BENCH_ENGINES=sqlite (or postgres) limits a run."""
+    wanted = os.environ.get("BENCH_ENGINES")
+    if wanted:
+        return [e.strip() for e in wanted.split(",") if e.strip()]
+    found = ["sqlite"]
+    if postgres_reachable():
+        found.append("postgres")
+    else:
+        print("PostgreSQL is not reachable: PostgreSQL figures are skipped", file=sys.stderr)
+    return found
+
+
 def postgres_version() -> str:
     import psycopg
 

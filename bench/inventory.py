@@ -441,9 +441,7 @@ def bench_replenishment(engine: str) -> None:
 
 
 def bench_inventory() -> None:
-    from bench.run import engines
-
-    chosen = [e for e in ENGINES.split(",") if e] or engines()
+    chosen = [e for e in ENGINES.split(",") if e] or common.engines()
     for engine in chosen:
         bench_availability(engine)
         bench_replenishment(engine)

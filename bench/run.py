@@ -20,15 +20,6 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 UNITS = 50_000
 
 
-def engines() -> list[str]:
-    found = ["sqlite"]
-    if common.postgres_reachable():
-        found.append("postgres")
-    else:
-        print("PostgreSQL is not reachable: PostgreSQL figures are skipped", file=sys.stderr)
-    return found
-
-
 def _seed(env: dict, *, units: int, cases: int) -> str:
     result = subprocess.run(
         [common.PYTHON, "-m", "bench.seed", "--units", str(units), "--cases", str(cases)],
@@ -53,7 +44,7 @@ def _runs(url: str, script: str, env: dict) -> dict:
 
 def bench_intake() -> None:
     sizes = [int(s) for s in os.environ.get("BENCH_CASE_SIZES", "10000,100000").split(",")]
-    for engine in engines():
+    for engine in common.engines():
         by_size = {}
         for size in sizes:
             with common.installation(engine, f"intake_{size}") as env:
@@ -110,7 +101,7 @@ def bench_entitlement() -> None:
             lambda: rules.entitlement(terms=terms, unit=unit, contracts=contracts, on=day), number=n
         )
         rule_rates.append(n / seconds)
-    for engine in engines():
+    for engine in common.engines():
         with common.installation(engine, "entitlement") as env:
             token = _seed(env, units=UNITS, cases=0)
             with common.server(env) as url:

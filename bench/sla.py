@@ -289,9 +289,7 @@ def _sweep(engine_name: str, clocks: int) -> None:
 
 def bench_sla() -> None:
     common.write_result("sla_due_at", _due_at_rate())
-    from bench.run import engines
-
-    for engine_name in engines():
+    for engine_name in common.engines():
         _sweep(engine_name, CLOCKS)
 
 

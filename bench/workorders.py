@@ -35,19 +35,6 @@ TARGET_MS = 300
 TIME_ZONE = "Europe/Madrid"
 
 
-def _engines() -> list[str]:
-    """SQLite, and PostgreSQL when reachable; BENCH_ENGINES=sqlite limits the run."""
-    wanted = os.environ.get("BENCH_ENGINES")
-    if wanted:
-        return [e.strip() for e in wanted.split(",") if e.strip()]
-    found = ["sqlite"]
-    if common.postgres_reachable():
-        found.append("postgres")
-    else:
-        print("PostgreSQL is not reachable: PostgreSQL figures are skipped", file=sys.stderr)
-    return found
-
-
 def _load() -> str:
     """The machine's load averages while measuring: the machine may be shared."""
     try:
@@ -72,7 +59,7 @@ def _child(env: dict, *args: str) -> str:
 def bench_workorders() -> None:
     runs = int(os.environ.get("BENCH_RUNS", "3"))
     seconds = int(os.environ.get("BENCH_SECONDS", "10"))
-    for engine in _engines():
+    for engine in common.engines():
         with common.installation(engine, "workorders") as env:
             token = (
                 subprocess.run(
