@@ -20,12 +20,14 @@ class Case(models.Model):
         "customers.Customer",
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="cases",
     )
     unit = models.ForeignKey(
         "customers.Unit",
         verbose_name=_("unit"),
         on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
         related_name="cases",
@@ -42,6 +44,7 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
         on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
         related_name="owned_cases",
@@ -56,6 +59,7 @@ class Case(models.Model):
     partner = models.ForeignKey(
         "network.Partner",
         on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
         related_name="cases",
@@ -69,6 +73,8 @@ class Case(models.Model):
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        # Each foreign key above is served by the index that starts with it; a second index
+        # on the key alone would only be more work on every case opened.
         indexes = [
             models.Index(fields=["unit", "type", "status"], name="cases_case_unit_type_status"),
             models.Index(fields=["status", "id"], name="cases_case_status_id"),
@@ -88,7 +94,10 @@ class Case(models.Model):
 class TimelineEntry(models.Model):
     """One thing that happened on a case. Written once, never edited, never deleted."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline")
+    # Indexed by (case, at, id) below, which also serves lookups by case alone.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="timeline", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=_choices(EntryKind))
     body = models.TextField(_("text"), blank=True)
     actor = models.ForeignKey(
