@@ -35,11 +35,11 @@ TYPES = [
     "delivery",
     "other",
 ]
-ACTIVE_STATUSES = ["open", "in_progress", "resolved"]
-# An installation's history grows, its backlog does not: the newest cases are the active ones,
-# the rest closed, so a new contact joins an existing case as often at 10k cases as at 1M and
-# the intake figure compares database sizes, not a different mix of work.
-ACTIVE_BACKLOG = 5_000
+BACKLOG_STATUSES = ["open", "in_progress", "resolved"]
+# An installation's history grows, its backlog does not: the newest cases are still being
+# worked on, the rest are closed, so a new contact joins an open case as often at 10k cases as
+# at 1M and the intake figure compares database sizes, not a different mix of work.
+BACKLOG = 5_000
 
 
 def seed(*, units: int, cases: int) -> None:
@@ -108,9 +108,7 @@ def seed(*, units: int, cases: int) -> None:
                     unit_id=unit_rows[i % len(unit_rows)][0],
                     summary="Seeded case",
                     category="C",
-                    status=(
-                        rng.choice(ACTIVE_STATUSES) if i >= cases - ACTIVE_BACKLOG else "closed"
-                    ),
+                    status=(rng.choice(BACKLOG_STATUSES) if i >= cases - BACKLOG else "closed"),
                     owner=agent,
                     opened_by=agent,
                     opened_at=now,
