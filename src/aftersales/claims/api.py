@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router
@@ -219,17 +218,11 @@ def _page_by_risk(queryset, *, cursor: str | None, limit: int):
     """Riskiest first, newest first within a risk: keyed on (risk, id), no OFFSET."""
     if limit < 1 or limit > MAX_PAGE_SIZE:
         raise Invalid("limit", _("limit must be between 1 and %(max)s.") % {"max": MAX_PAGE_SIZE})
-    after = _risk_cursor(cursor)
-    if after is not None:
-        risk, pk = after
-        queryset = queryset.filter(Q(risk__score__lt=risk) | Q(risk__score=risk, pk__lt=pk))
-    rows = list(selectors.riskiest_first(queryset)[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        token = f"{last.risk.score}:{last.pk}".encode()
-        next_cursor = base64.urlsafe_b64encode(token).decode().rstrip("=")
-    return rows[:limit], next_cursor
+    rows, last = selectors.riskiest_page(queryset, after=_risk_cursor(cursor), limit=limit)
+    if last is None:
+        return rows, None
+    token = f"{last[0]}:{last[1]}".encode()
+    return rows, base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
 class QueueQuery(schemas.Schema):

@@ -119,6 +119,22 @@ def riskiest_first(rows: QuerySet[Claim]) -> QuerySet[Claim]:
     return rows.filter(risk__isnull=False).order_by("-risk__score", "-pk")
 
 
+def riskiest_page(
+    rows: QuerySet[Claim], *, after: tuple[int, int] | None, limit: int
+) -> tuple[list[Claim], tuple[int, int] | None]:
+    """One page of `riskiest_first`, keyed on (risk, id) instead of an OFFSET: the claims
+    after the (risk, id) of the last one shown, and the key of this page's last claim when
+    more follow."""
+    if after is not None:
+        risk, pk = after
+        rows = rows.filter(Q(risk__score__lt=risk) | Q(risk__score=risk, pk__lt=pk))
+    page = list(riskiest_first(rows)[: limit + 1])
+    if len(page) <= limit:
+        return page, None
+    last = page[limit - 1]
+    return page[:limit], (last.risk.score, last.pk)
+
+
 def _claim_row(claim: Claim) -> dict:
     return {
         "type": "claim",

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -96,16 +95,9 @@ def _page_by_risk(queryset, *, cursor: str | None, limit: int):
     """Riskiest first, keyed on (risk, id): stable pages without OFFSET. The cursor is
     "<risk>-<id>" of the last row shown."""
     risk, _sep, pk = (cursor or "").partition("-")
-    if risk.isdigit() and pk.isdigit():
-        queryset = queryset.filter(
-            Q(risk__score__lt=int(risk)) | Q(risk__score=int(risk), pk__lt=int(pk))
-        )
-    rows = list(selectors.riskiest_first(queryset)[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = f"{last.risk.score}-{last.pk}"
-    return rows[:limit], next_cursor
+    after = (int(risk), int(pk)) if risk.isdigit() and pk.isdigit() else None
+    rows, last = selectors.riskiest_page(queryset, after=after, limit=limit)
+    return rows, None if last is None else f"{last[0]}-{last[1]}"
 
 
 @staff_view("claims.read")

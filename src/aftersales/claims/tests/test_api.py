@@ -9,8 +9,9 @@ import csv
 import io
 
 import pytest
+from django.test import Client
 
-from aftersales.claims import scoring
+from aftersales.claims import scoring, views
 from aftersales.claims.models import Claim
 from aftersales.claims.risk import Reason, RiskResult
 from aftersales.claims.tests.conftest import SERIAL, good_lines
@@ -185,6 +186,27 @@ def test_review_queue_is_riskiest_first(people, posted, monkeypatch):
     high = sup.get("/api/v1/claims/review-queue", min_risk=50).json()["items"]
     assert {x["number"] for x in high} == {made[1]["number"], made[2]["number"]}
     assert_error(sup.get("/api/v1/claims/review-queue", cursor="zz"), 422, "invalid", "cursor")
+
+
+def test_review_screen_pages_by_risk_as_the_api_does(people, posted, monkeypatch):
+    scores = iter([30, 80, 55])
+    monkeypatch.setattr(
+        scoring,
+        "score_claim",
+        lambda claim: RiskResult(score=next(scores), reasons=(Reason("X", 1, "x"),)),
+    )
+    numbers = [
+        posted(invoice_number=str(i), fault_code=f"F{i}", lines=good_lines(minutes=75))["number"]
+        for i in range(3)
+    ]
+    monkeypatch.setattr(views, "PAGE", 2)
+    screen = Client()
+    screen.force_login(people["supervisor"].user)
+    first = screen.get("/claims/")
+    assert [claim.number for claim in first.context["rows"]] == [numbers[1], numbers[2]]
+    second = screen.get(first.context["next_url"])
+    assert [claim.number for claim in second.context["rows"]] == [numbers[0]]
+    assert second.context["next_url"] is None
 
 
 # --- decisions ------------------------------------------------------------------------------
