@@ -15,16 +15,39 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from functools import lru_cache
 
 from django.db.backends.sqlite3 import base
 
 FIRST_PAUSE = 0.00005
 LONGEST_PAUSE = 0.0005
+# Statements longer than this (bulk inserts with thousands of placeholders) are rewritten
+# each time rather than kept.
+LONGEST_KEPT_STATEMENT = 4096
+
+
+@lru_cache(maxsize=1024)
+def _qmark(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+class _Cursor(base.SQLiteCursorWrapper):
+    """Django rewrites each statement's `%s` to SQLite's `?` with a regular expression on
+    every execute; a process runs the same few hundred statements over and over, so each
+    is rewritten once."""
+
+    def convert_query(self, query, *, param_names=None):
+        if param_names is None and len(query) <= LONGEST_KEPT_STATEMENT:
+            return _qmark(query)
+        return super().convert_query(query, param_names=param_names)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _lock_fd: int | None = None
     _lock_held = False
+
+    def create_cursor(self, name=None):
+        return self.connection.cursor(factory=_Cursor)
 
     def get_connection_params(self):
         params = super().get_connection_params()

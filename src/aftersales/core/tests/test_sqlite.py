@@ -98,3 +98,26 @@ def test_waiting_is_bounded_by_the_timeout(table):
     holder.join(5)
     assert waiter_errors == [] and holder_errors == []
     assert count() == 1
+
+
+def test_statements_are_rewritten_for_sqlite_once_and_as_django_does():
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    from aftersales.core.sqlite import base
+
+    with connection.cursor() as cursor:
+        ours = cursor.cursor
+        assert isinstance(ours, base._Cursor)
+        theirs = SQLiteCursorWrapper(connection.connection)
+        long_statement = "SELECT 1 WHERE 1 IN (" + ", ".join(["%s"] * 2000) + ")"
+        for sql in ("SELECT %s, '100%%' WHERE x = %s", "SELECT '%%s'", long_statement):
+            assert ours.convert_query(sql) == theirs.convert_query(sql)
+        named = "SELECT %(a)s"
+        assert ours.convert_query(named, param_names=["a"]) == "SELECT :a"
+        base._qmark.cache_clear()
+        ours.convert_query("SELECT %s")
+        ours.convert_query("SELECT %s")
+        ours.convert_query(long_statement)
+        assert base._qmark.cache_info().hits == 1 and base._qmark.cache_info().currsize == 1
+        cursor.execute("SELECT %s, '50%%'", [7])
+        assert cursor.fetchone() == (7, "50%")
