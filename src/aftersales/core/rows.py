@@ -40,11 +40,10 @@ def statement(build: Callable[..., str]) -> Callable[..., str]:
 
 
 def cursor():
-    """The cursor for these statements. On PostgreSQL its parameters are bound on the server,
-    so a statement run a few times on a connection is parsed and planned once
-    (core.postgresql); sqlite3 keeps its own cache of compiled statements."""
-    conn = connections[DEFAULT_DB_ALIAS]
-    return conn.prepared_cursor() if conn.vendor == "postgresql" else conn.cursor()
+    """The cursor for these statements: one whose statements the database keeps compiled
+    (core.postgresql binds parameters on the server so they are prepared; sqlite3 caches
+    them itself)."""
+    return connections[DEFAULT_DB_ALIAS].prepared_cursor()
 
 
 def qn(name: str) -> str:

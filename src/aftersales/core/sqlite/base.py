@@ -49,6 +49,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def create_cursor(self, name=None):
         return self.connection.cursor(factory=_Cursor)
 
+    def prepared_cursor(self):
+        """As the PostgreSQL backend's (core.rows.cursor): sqlite3 already keeps each
+        connection's compiled statements, so this is the ordinary cursor."""
+        return self.cursor()
+
     def get_connection_params(self):
         params = super().get_connection_params()
         self._lock_timeout = float(params.get("timeout", 5.0))
